@@ -1,0 +1,57 @@
+"""Admin user directory (#1609 count, #1611 list, #1612 details)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from adapters.http.schemas.admin_users import (
+    ApiKeyOut,
+    Pagination,
+    UserDetailsOut,
+    UserOut,
+    UsersCountOut,
+    UsersPageOut,
+    transaction_out,
+)
+
+
+class AdminUsersController(Controller):
+    path = "/admin/users"
+    tags = ["admin"]
+    opt = {"auth": "admin"}
+
+    @get("/count", operation_id="admin_users_count")
+    async def count(self, state: State) -> UsersCountOut:
+        return UsersCountOut(count=await state.services.count_users(), timestamp=datetime.now(UTC))
+
+    @get("/", operation_id="admin_users_list")
+    async def list_users(
+        self, state: State,
+        email: str | None = None,
+        is_active: bool | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=10_000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> UsersPageOut:
+        page = await state.services.list_users(limit=limit, offset=offset, email=email, is_active=is_active)
+        return UsersPageOut(
+            status="success", total_users=page.total, has_more=offset + limit < page.total,
+            pagination=Pagination(limit=limit, offset=offset, current_page=offset // limit + 1,
+                                  total_pages=-(-page.total // limit)),
+            filters_applied={"email": email, "api_key": None, "is_active": is_active},
+            users=[UserOut.of(u) for u in page.users], timestamp=datetime.now(UTC),
+        )
+
+    @get("/{user_id:int}", operation_id="admin_users_show")
+    async def show(self, state: State, user_id: int) -> UserDetailsOut:
+        details = await state.services.show_user(user_id)
+        return UserDetailsOut(
+            status="success", user=UserOut.of(details.user),
+            api_keys=[ApiKeyOut.of(k) for k in details.api_keys],
+            recent_usage=[transaction_out(t) for t in details.recent_transactions],
+            recent_activity=[], timestamp=datetime.now(UTC),
+        )

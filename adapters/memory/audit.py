@@ -1,0 +1,18 @@
+"""Memory twin of the audit log."""
+
+from __future__ import annotations
+
+from adapters.memory.store import MemoryStore
+from domain.audit import AuditEvent
+
+
+class MemoryAuditLog:
+    def __init__(self, store: MemoryStore) -> None:
+        self._s = store
+
+    async def record(self, event: AuditEvent) -> None:
+        self._s.audit = [*self._s.audit, event]
+
+    async def recent(self, *, event_type: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        rows = [e for e in reversed(self._s.audit) if event_type is None or e.event_type == event_type]
+        return rows[:limit]

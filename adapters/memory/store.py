@@ -1,0 +1,34 @@
+"""In-process state shared by the memory twins: what one database would hold."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.accounts import User
+from domain.api_keys import ApiKey
+from domain.audit import AuditEvent
+from domain.ledger import CreditTransaction
+
+
+@dataclass
+class MemoryStore:
+    users: dict[int, User] = field(default_factory=dict)
+    api_keys: dict[int, ApiKey] = field(default_factory=dict)
+    ledger: list[CreditTransaction] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
+    sequences: dict[str, int] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def next_id(self, name: str) -> int:
+        self.sequences[name] = self.sequences.get(name, 0) + 1
+        return self.sequences[name]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {k: copy.copy(getattr(self, k)) for k in ("users", "api_keys", "ledger", "audit", "sequences")}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        for k, v in snap.items():
+            setattr(self, k, v)

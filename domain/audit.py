@@ -1,0 +1,21 @@
+"""Security-relevant events kept in the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+UNAUTHORIZED_ADMIN_ACCESS = "UNAUTHORIZED_ADMIN_ACCESS"
+API_KEY_CREATED = "API_KEY_CREATED"
+API_KEY_REVOKED = "API_KEY_REVOKED"
+USER_CREATED = "USER_CREATED"
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    event_type: str
+    created_at: datetime
+    user_id: int | None = None
+    api_key_id: int | None = None
+    details: dict[str, Any] = msgspec.field(default_factory=dict)

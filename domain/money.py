@@ -1,0 +1,27 @@
+"""Money is Decimal USD with ten decimal places: fractions of a cent per token must survive."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+PLACES = Decimal("0.0000000001")
+ZERO = Decimal("0")
+MILLION = Decimal(1_000_000)
+
+
+def usd(value: Decimal | int | str) -> Decimal:
+    """Normalise an amount to the ledger's precision; floats are refused to keep binary error out."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    return amount.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def token_cost(tokens: int, price_per_mtok: Decimal) -> Decimal:
+    """Cost of `tokens` at a catalog price quoted in USD per million tokens (unrounded)."""
+    return Decimal(tokens) * price_per_mtok / MILLION

@@ -1,0 +1,66 @@
+"""CreateUser: a user, their first API key and any opening credit, in one transaction."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import msgspec
+
+from domain.accounts import NewUser, Role, User
+from domain.audit import USER_CREATED, AuditEvent
+from domain.errors import Conflict, InvalidInput
+from domain.ledger import CreditTransaction, TransactionType
+from domain.money import ZERO, usd
+from domain.services.issue_api_key import IssueApiKey
+from ports.clock import Clock
+from ports.uow import UnitOfWorkFactory
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CreatedUser(msgspec.Struct, frozen=True, kw_only=True):
+    user: User
+    api_key: str
+    api_key_id: int
+
+
+class CreateUser:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, issue_key: IssueApiKey) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._issue_key = issue_key
+
+    async def __call__(self, *, email: str, username: str | None = None, admin: bool = False,
+                       credits: Decimal = ZERO, created_by: str = "cli") -> CreatedUser:
+        email = email.strip().lower()
+        if not _EMAIL.match(email) or len(email) > 254:
+            raise InvalidInput("not a valid email address", field="email")
+        credits = usd(credits)
+        if credits < 0:
+            raise InvalidInput("credits must not be negative", field="credits")
+        username = (username or email.split("@", 1)[0]).strip()
+        if not username or len(username) > 100:
+            raise InvalidInput("username must be 1-100 characters", field="username")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if await uow.users.get_by_email(email) is not None:
+                raise Conflict(f"A user with email {email} already exists")
+            user = await uow.users.add(NewUser(
+                email=email, username=username, role=Role.ADMIN if admin else Role.USER,
+            ), now=now)
+            if credits > 0:
+                await uow.users.set_balances(user.id, subscription_allowance=user.subscription_allowance,
+                                             purchased_credits=credits, now=now)
+                await uow.ledger.append(CreditTransaction(
+                    user_id=user.id, amount=credits, transaction_type=TransactionType.ADMIN_CREDIT,
+                    balance_before=ZERO, balance_after=credits, description="Opening credit",
+                    created_by=created_by, created_at=now,
+                ))
+                user = msgspec.structs.replace(user, purchased_credits=credits)
+            issued = await self._issue_key.within(uow, user.id)
+            await uow.audit.record(AuditEvent(
+                event_type=USER_CREATED, created_at=now, user_id=user.id, details={"by": created_by},
+            ))
+            await uow.commit()
+        return CreatedUser(user=user, api_key=issued.plaintext, api_key_id=issued.key.id)

@@ -1,0 +1,5 @@
+import sys
+
+from gatewayz.cli import main
+
+sys.exit(main())

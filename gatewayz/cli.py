@@ -1,0 +1,130 @@
+"""`gatewayz` command line: serve, migrate, users, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from domain.errors import GatewayError
+from gatewayz.settings import Settings, SettingsError
+
+
+def _amount(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"not an amount: {raw!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError("must be a non-negative amount")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gatewayz", description="Gatewayz AI inference gateway")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate the embedded SQLite first")
+
+    sub.add_parser("migrate", help="bring the database to the newest schema")
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
+    uc = users.add_parser("create", help="create a user and their first API key")
+    uc.add_argument("--email", required=True)
+    uc.add_argument("--username")
+    uc.add_argument("--admin", action="store_true")
+    uc.add_argument("--credits", type=_amount, default=Decimal(0))
+    uc.add_argument("--json", action="store_true")
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    kc = keys.add_parser("create", help="issue a new key for a user")
+    kc.add_argument("--user-id", type=int, required=True)
+    kc.add_argument("--name", default="default")
+    kc.add_argument("--json", action="store_true")
+    kr = keys.add_parser("revoke", help="revoke a key by id")
+    kr.add_argument("key_id", type=int)
+    return p
+
+
+async def _with_container(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    from gatewayz.container import build_container
+
+    container = build_container(settings)
+    await container.init_resources()  # type: ignore[misc]
+    try:
+        return await fn(container)
+    finally:
+        await container.shutdown_resources()  # type: ignore[misc]
+
+
+def _print(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(payload))
+    else:
+        for k, v in payload.items():
+            print(f"{k}: {v}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except GatewayError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from gatewayz.container import resolve
+    from gatewayz.migrations import migrate
+
+    if args.command == "migrate":
+        migrate(settings.database_url)
+        print("database is at the newest schema")
+        return 0
+    if args.command == "serve":
+        from gatewayz.server import serve
+
+        if settings.is_embedded and not args.no_migrate:
+            migrate(settings.database_url)
+        serve(host=args.host, port=args.port, workers=args.workers, server=args.server)
+        return 0
+    if args.command == "users" and args.action == "create":
+        async def create(c: Any) -> Any:
+            return await (await resolve(c.create_user))(
+                email=args.email, username=args.username, admin=args.admin, credits=args.credits)
+
+        created = asyncio.run(_with_container(settings, create))
+        _print({"user_id": created.user.id, "api_key": created.api_key, "api_key_id": created.api_key_id,
+                "email": created.user.email, "role": created.user.role.value,
+                "credits": format(created.user.balance, "f")}, args.json)
+        return 0
+    if args.command == "keys" and args.action == "create":
+        async def issue(c: Any) -> Any:
+            return await (await resolve(c.issue_api_key))(args.user_id, name=args.name)
+
+        issued = asyncio.run(_with_container(settings, issue))
+        _print({"key_id": issued.key.id, "user_id": issued.key.user_id, "api_key": issued.plaintext}, args.json)
+        return 0
+    if args.command == "keys" and args.action == "revoke":
+        async def revoke(c: Any) -> None:
+            await (await resolve(c.revoke_api_key))(args.key_id)
+
+        asyncio.run(_with_container(settings, revoke))
+        print(f"revoked key {args.key_id}")
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")

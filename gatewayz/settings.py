@@ -1,0 +1,120 @@
+"""Settings: one frozen object built from the environment once, by the entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./gatewayz.db"
+
+
+class SettingsError(ValueError):
+    """A variable is set to something unusable; the message names it."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name) or default
+    try:
+        value = Decimal(raw)
+    except ArithmeticError as exc:
+        raise SettingsError(f"{name} must be a decimal amount, got {raw!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise SettingsError(f"{name} must be a non-negative amount, got {raw!r}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in env.get(name, "").split(",") if s.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    redis_prefix: str = "gatewayz:"
+    admin_api_key: str | None = None
+    admin_max_credit_grant: Decimal = Decimal(1000)
+    admin_daily_grant_limit: Decimal = Decimal(5000)
+    key_secret: str | None = None
+    key_secret_file: str = ".gatewayz/key_secret"
+    log_level: str = "INFO"
+    log_format: str = "json"
+    environment: str = "development"
+    key_cache_ttl_s: float = 30.0
+    db_pool_size: int = 10
+    anonymous_allowed_models: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    catalog_file: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        log_format = env.get("LOG_FORMAT", "json").lower()
+        if log_format not in ("json", "console"):
+            raise SettingsError(f"LOG_FORMAT must be json or console, got {log_format!r}")
+        log_level = env.get("LOG_LEVEL", "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingsError(f"LOG_LEVEL must be a logging level name, got {log_level!r}")
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("REDIS_PREFIX", "gatewayz:"),
+            admin_api_key=env.get("ADMIN_API_KEY") or None,
+            admin_max_credit_grant=_decimal(env, "ADMIN_MAX_CREDIT_GRANT", "1000"),
+            admin_daily_grant_limit=_decimal(env, "ADMIN_DAILY_GRANT_LIMIT", "5000"),
+            key_secret=env.get("GATEWAYZ_KEY_SECRET") or None,
+            key_secret_file=env.get("GATEWAYZ_KEY_SECRET_FILE", ".gatewayz/key_secret"),
+            log_level=log_level,
+            log_format=log_format,
+            environment=env.get("APP_ENV", env.get("ENVIRONMENT", "development")),
+            key_cache_ttl_s=_float(env, "KEY_CACHE_TTL_SECONDS", 30.0),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
+            anonymous_allowed_models=_list(env, "ANONYMOUS_ALLOWED_MODELS"),
+            trusted_proxies=_list(env, "TRUSTED_PROXIES"),
+            catalog_file=env.get("GATEWAYZ_CATALOG_FILE") or None,
+            env=env,
+        )
+        if not settings.is_embedded and not settings.key_secret:
+            raise SettingsError("GATEWAYZ_KEY_SECRET is required when DATABASE_URL is not the embedded SQLite")
+        return settings

@@ -1,0 +1,13 @@
+"""The audit log of security events."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.audit import AuditEvent
+
+
+class AuditLog(Protocol):
+    async def record(self, event: AuditEvent) -> None: ...
+
+    async def recent(self, *, event_type: str | None = None, limit: int = 100) -> list[AuditEvent]: ...

@@ -1,0 +1,66 @@
+"""Build and drive the real app in-process (Litestar's AsyncTestClient runs the lifespan)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from gatewayz.app import create_app
+from gatewayz.container import Container, resolve
+from gatewayz.settings import Settings
+from tests.conftest import settings_env
+
+
+@dataclass
+class Running:
+    app: Litestar
+    client: httpx.AsyncClient
+    container: Container
+
+    async def service(self, name: str) -> Any:
+        return await resolve(getattr(self.container, name))
+
+    async def user(self, email: str, *, admin: bool = False, credits: Decimal | int = 0) -> tuple[int, str]:
+        """Create a user through the real use case; returns (user_id, plaintext key)."""
+        created = await (await self.service("create_user"))(email=email, admin=admin, credits=Decimal(credits))
+        return created.user.id, created.api_key
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Drive the ASGI lifespan protocol in this event loop (the test's), so pools stay on one loop."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                                   inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"startup failed: {started}")
+    try:
+        yield
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
+@asynccontextmanager
+async def running_app(database_url: str, **env: Any) -> AsyncIterator[Running]:
+    settings = Settings.from_env(settings_env(DATABASE_URL=database_url, **env))
+    app = create_app(settings)
+    async with lifespan(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://testserver") as client:
+        yield Running(app=app, client=client, container=app.state.container)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

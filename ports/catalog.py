@@ -1,0 +1,26 @@
+"""Where the catalog lives, and the fast read side the request path uses."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.catalog import Catalog, Model, Provider
+
+
+class CatalogRepository(Protocol):
+    async def load(self) -> Catalog:
+        """The whole active catalog, as one snapshot."""
+        ...
+
+    async def replace(self, providers: list[Provider], models: list[Model]) -> dict[str, int]:
+        """Upsert everything given, deactivate models absent from it, in one transaction.
+        Returns counts: providers, models, offers, aliases, deactivated."""
+        ...
+
+
+class CatalogSource(Protocol):
+    """The request path's view: an in-process snapshot, refreshed when a reload is broadcast."""
+
+    def current(self) -> Catalog: ...
+
+    async def refresh(self) -> Catalog: ...

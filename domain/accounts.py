@@ -8,6 +8,8 @@ from enum import StrEnum
 
 import msgspec
 
+from domain.money import total
+
 
 class Role(StrEnum):
     USER = "user"
@@ -28,7 +30,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def balance(self) -> Decimal:
         """Spendable USD: the allowance is spent first, then purchased credits."""
-        return self.subscription_allowance + self.purchased_credits
+        return total((self.subscription_allowance, self.purchased_credits))
 
     @property
     def is_admin(self) -> bool:

@@ -58,7 +58,7 @@ def compose_key(body: str) -> str:
 
 def looks_like_key(candidate: str) -> bool:
     """Cheap shape check so garbage never costs a hash or a lookup."""
-    return bool(_KEY_SHAPE.match(candidate))
+    return bool(_KEY_SHAPE.fullmatch(candidate))  # fullmatch: `$` would accept a trailing newline
 
 
 def hash_key(secret: bytes, plaintext: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -45,6 +46,7 @@ class Model(msgspec.Struct, frozen=True, kw_only=True):
     aliases: tuple[str, ...] = ()
     offers: tuple[Offer, ...] = ()
     is_active: bool = True
+    created_at: datetime | None = None  # first catalogued here (the OpenAI list's `created`)
 
 
 class Catalog(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,3 +87,53 @@ class Catalog(msgspec.Struct, frozen=True, kw_only=True):
 
 
 EMPTY_CATALOG = Catalog(providers={}, models={}, aliases={})
+
+
+def catalog_problems(providers: list[Provider], models: list[Model]) -> list[str]:
+    """Cross-reference rules any catalog must satisfy before it replaces the stored one: unique
+    slugs and ids, aliases unique and never shadowing a model id, offers naming declared providers,
+    sizes and prices in range. The file loader checks the same with line numbers; this is the rule."""
+    problems: list[str] = []
+    slugs: set[str] = set()
+    for p in providers:
+        if p.slug in slugs:
+            problems.append(f"provider {p.slug}: declared twice")
+        slugs.add(p.slug)
+    ids = [m.id for m in models]
+    id_set = set(ids)
+    seen_ids: set[str] = set()
+    aliases: dict[str, str] = {}
+    for m in models:
+        where = f"model {m.id or '?'}"
+        if not m.id:
+            problems.append("model: empty id")
+        elif m.id in seen_ids:
+            problems.append(f"{where}: declared twice")
+        seen_ids.add(m.id)
+        if m.context_length <= 0:
+            problems.append(f"{where}: context_length must be > 0")
+        if m.max_output_tokens < 0:
+            problems.append(f"{where}: max_output_tokens must be >= 0")
+        if not m.offers:
+            problems.append(f"{where}: has no offers")
+        for alias in m.aliases:
+            if alias == m.id:
+                problems.append(f"{where}: alias {alias} repeats the model's own id")
+            elif alias in id_set:
+                problems.append(f"{where}: alias {alias} is another model's id")
+            elif alias in aliases:
+                problems.append(f"{where}: alias {alias} already belongs to {aliases[alias]}")
+            aliases.setdefault(alias, m.id)
+        offered: set[str] = set()
+        for o in m.offers:
+            if o.provider not in slugs:
+                problems.append(f"{where}: offer names undeclared provider {o.provider}")
+            if o.provider in offered:
+                problems.append(f"{where}: provider {o.provider} offered twice")
+            offered.add(o.provider)
+            if not o.native_id:
+                problems.append(f"{where}: offer by {o.provider} has an empty native_id")
+            for price in (o.input_per_mtok, o.output_per_mtok):
+                if price is not None and (not price.is_finite() or price < 0):
+                    problems.append(f"{where}: offer by {o.provider} has a negative price")
+    return problems

@@ -84,3 +84,13 @@ class ServiceUnavailable(GatewayError):
         super().__init__(message, code=code, **details)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class UpstreamRejected(GatewayError):
+    """The provider refused the request as the client's fault (400/413/422): its status goes back."""
+
+    code = "upstream_rejected"
+
+    def __init__(self, message: str, *, status: int, **details: Any) -> None:
+        super().__init__(message, status=status, **details)
+        self.status = status

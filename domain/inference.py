@@ -83,3 +83,15 @@ def prompt_text(body: dict[str, Any]) -> str:
         elif isinstance(value, list):
             parts.extend(v for v in value if isinstance(v, str))
     return " ".join(parts)
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """Who asks: a key's user, or an anonymous client known only by its (hashed) address."""
+
+    user_id: int | None = None
+    api_key_id: int | None = None
+    client_ip: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None

@@ -2,4 +2,6 @@
 
 KEYS_TOPIC = "keys"    # message: a key hash
 USERS_TOPIC = "users"  # message: a user id
+CATALOG_TOPIC = "catalog"  # message: ignored; every process reloads its whole catalog snapshot
+LIMITS_TOPIC = "limits"  # message: an api key id whose rate_limit_configs row changed
 ALL = "*"

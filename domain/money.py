@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 PLACES = Decimal("0.0000000001")
 ZERO = Decimal("0")
 MILLION = Decimal(1_000_000)
+# Room for NUMERIC(30,10) and beyond: the default context (28 digits) cannot quantize 20 integer digits.
+_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
 
 
 def usd(value: Decimal | int | str) -> Decimal:
@@ -19,7 +22,15 @@ def usd(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    return amount.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+    return amount.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+
+
+def total(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of ledger amounts (the default 28-digit context would round NUMERIC(30,10) values)."""
+    result = ZERO
+    for amount in amounts:
+        result = _EXACT.add(result, amount)
+    return result
 
 
 def token_cost(tokens: int, price_per_mtok: Decimal) -> Decimal:

@@ -9,8 +9,13 @@ from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 
 from adapters.http.controllers.admin_users import AdminUsersController
+from adapters.http.controllers.ai_sdk import AISDKController
+from adapters.http.controllers.chat import ChatController
+from adapters.http.controllers.circuit_breakers import CircuitBreakersController
 from adapters.http.controllers.health import HealthController
+from adapters.http.controllers.messages import MessagesController
 from adapters.http.controllers.metrics import MetricsController
+from adapters.http.controllers.models import ModelsController
 from adapters.http.errors import exception_handlers
 from adapters.http.guards import auth_guard
 from adapters.http.metrics import HttpMetrics
@@ -20,7 +25,9 @@ from gatewayz.container import Container, build_container, resolve
 from gatewayz.logging import configure_logging
 from gatewayz.settings import Settings
 
-ROUTES = [HealthController, MetricsController, AdminUsersController]
+ROUTES = [HealthController, MetricsController, AdminUsersController, ModelsController, ChatController,
+          MessagesController, AISDKController,
+          CircuitBreakersController]
 
 
 async def _resolve(container: Container) -> HttpServices:
@@ -32,6 +39,13 @@ async def _resolve(container: Container) -> HttpServices:
         count_users=await resolve(container.count_users),
         list_users=await resolve(container.list_users),
         show_user=await resolve(container.show_user),
+        list_models=await resolve(container.list_models),
+        get_model=await resolve(container.get_model),
+        list_breakers=await resolve(container.list_breakers),
+        show_breaker=await resolve(container.show_breaker),
+        reset_breaker=await resolve(container.reset_breaker),
+        reset_all_breakers=await resolve(container.reset_all_breakers),
+        chat_completion=await resolve(container.chat_completion),
         admin_api_key=settings.admin_api_key,
     )
 

@@ -1,4 +1,4 @@
-"""`gatewayz` command line: serve, migrate, users, keys."""
+"""`gatewayz` command line: serve, migrate, users, keys, catalog."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from domain.errors import GatewayError
 from gatewayz.settings import Settings, SettingsError
+
+DEFAULT_CATALOG = Path(__file__).resolve().parent / "data" / "default_catalog.yaml"
 
 
 def _amount(raw: str) -> Decimal:
@@ -52,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     kc.add_argument("--json", action="store_true")
     kr = keys.add_parser("revoke", help="revoke a key by id")
     kr.add_argument("key_id", type=int)
+
+    catalog = sub.add_parser("catalog", help="manage the model catalog").add_subparsers(dest="action", required=True)
+    cl = catalog.add_parser("load", help="replace the catalog with a YAML file (models absent from it are retired)")
+    source = cl.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", help="catalog YAML file")
+    source.add_argument("--default", action="store_true", help="the catalog shipped with Gatewayz")
+    cl.add_argument("--json", action="store_true")
     return p
 
 
@@ -126,5 +136,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         asyncio.run(_with_container(settings, revoke))
         print(f"revoked key {args.key_id}")
+        return 0
+    if args.command == "catalog" and args.action == "load":
+        from adapters.catalog_file import load_catalog_file
+
+        providers, models = load_catalog_file(DEFAULT_CATALOG if args.default else args.file)  # before any I/O
+
+        async def load(c: Any) -> dict[str, int]:
+            return await (await resolve(c.load_catalog))(providers, models)  # type: ignore[no-any-return]
+
+        _print(asyncio.run(_with_container(settings, load)), args.json)
         return 0
     raise AssertionError(f"unhandled command {args.command}")

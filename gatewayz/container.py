@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -11,27 +11,45 @@ from dependency_injector import containers, providers
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.cache.catalog import CachedCatalog
 from adapters.cache.key_directory import CachedKeyDirectory
+from adapters.cache.write_behind import WriteBehindRequestLog
+from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
 from adapters.postgres.accounts import PostgresKeyDirectory
+from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
+from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from adapters.prometheus.inference import PrometheusInferenceMetrics
+from adapters.providers.upstream import ProviderUpstream
+from adapters.redis.breakers import RedisBreakerStore
 from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
+from domain.breaker import BreakerPolicy
 from domain.services.authenticate import Authenticate
 from domain.services.authorize_admin import AuthorizeAdmin
+from domain.services.breaker_queries import ListBreakers, ShowBreaker
+from domain.services.chat_completion import ChatCompletion
 from domain.services.check_readiness import CheckReadiness
 from domain.services.create_user import CreateUser
+from domain.services.dispatch import Dispatch
 from domain.services.issue_api_key import IssueApiKey
+from domain.services.load_catalog import LoadCatalog
+from domain.services.model_queries import GetModel, ListModels
+from domain.services.reset_breakers import ResetAllBreakers, ResetBreaker
 from domain.services.revoke_api_key import RevokeApiKey
 from domain.services.user_queries import CountUsers, ListUsers, ShowUser
 from gatewayz.secrets import key_secret
 from gatewayz.settings import Settings
+from ports.breakers import BreakerStore
 from ports.bus import CacheBus
+from ports.catalog import CatalogRepository, CatalogSource
+from ports.clock import Clock
 
 
 async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -66,6 +84,47 @@ async def _bus(client: aioredis.Redis | None, settings: Settings) -> AsyncIterat
         await bus.stop()
 
 
+async def _catalog_source(repository: CatalogRepository, bus: CacheBus) -> AsyncIterator[CachedCatalog]:
+    """Loaded before the app serves; afterwards refreshed by every "catalog" broadcast."""
+    source = CachedCatalog(repository, bus)
+    await source.start()
+    try:
+        yield source
+    finally:
+        await source.stop()
+
+
+def _breakers(client: aioredis.Redis | None, settings: Settings, policy: BreakerPolicy,
+              clock: Clock) -> BreakerStore:
+    """Redis when configured (every process shares each breaker), else in-process."""
+    if client is None:
+        return MemoryBreakerStore(clock, policy)
+    return RedisBreakerStore(client, settings.redis_prefix, policy, clock)
+
+
+def _catalog_providers(source: CatalogSource) -> Callable[[], list[str]]:
+    """Breaker listings read the live catalog's provider slugs at call time."""
+    return lambda: list(source.current().providers)
+
+
+async def _request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestLog]:
+    """Request rows are written off the request path and flushed on shutdown."""
+    log = WriteBehindRequestLog(PostgresRequestLogStore(engine))
+    log.start()
+    try:
+        yield log
+    finally:
+        await log.stop()
+
+
+async def _upstream(settings: Settings) -> AsyncIterator[ProviderUpstream]:
+    upstream = ProviderUpstream(settings.env)
+    try:
+        yield upstream
+    finally:
+        await upstream.close()
+
+
 def _probes(engine: AsyncEngine, redis: aioredis.Redis | None) -> list[Any]:
     probes: list[Any] = [DatabaseProbe(engine)]
     if redis is not None:
@@ -92,6 +151,14 @@ class Container(containers.DeclarativeContainer):
         ttl_s=providers.Callable(lambda s: s.key_cache_ttl_s, settings),
     )
     probes = providers.Callable(_probes, engine, redis)
+    catalog_repository = providers.Singleton(PostgresCatalogRepository, engine)
+    catalog_source = providers.Resource(_catalog_source, catalog_repository, bus)
+    breaker_policy = providers.Singleton(BreakerPolicy)
+    breakers = providers.Singleton(_breakers, redis, settings, breaker_policy, clock)
+    breaker_providers = providers.Singleton(_catalog_providers, catalog_source)
+    inference_metrics = providers.Singleton(PrometheusInferenceMetrics, registry)
+    request_log = providers.Resource(_request_log, engine)
+    upstream = providers.Resource(_upstream, settings)
 
     # services
     authenticate = providers.Singleton(Authenticate, key_directory, clock, key_secret)
@@ -103,6 +170,20 @@ class Container(containers.DeclarativeContainer):
     count_users = providers.Singleton(CountUsers, uow)
     list_users = providers.Singleton(ListUsers, uow)
     show_user = providers.Singleton(ShowUser, uow)
+    list_breakers = providers.Singleton(ListBreakers, breakers, breaker_providers, clock, breaker_policy)
+    show_breaker = providers.Singleton(ShowBreaker, breakers, clock, breaker_policy)
+    reset_breaker = providers.Singleton(ResetBreaker, breakers, breaker_providers, clock, breaker_policy,
+                                        inference_metrics)
+    reset_all_breakers = providers.Singleton(ResetAllBreakers, breakers, breaker_providers, clock, breaker_policy,
+                                             inference_metrics)
+    load_catalog = providers.Singleton(LoadCatalog, catalog_repository, bus, clock)
+    list_models = providers.Singleton(ListModels, catalog_source)
+    get_model = providers.Singleton(GetModel, catalog_source)
+    dispatch = providers.Singleton(Dispatch, upstream, breakers, inference_metrics, clock, breaker_policy)
+    chat_completion = providers.Singleton(
+        ChatCompletion, catalog_source, upstream, dispatch, request_log, inference_metrics, clock, ids,
+        providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings),
+    )
 
 
 def build_container(settings: Settings) -> Container:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from domain.catalog import Catalog, Model, Provider
@@ -12,7 +13,7 @@ class CatalogRepository(Protocol):
         """The whole active catalog, as one snapshot."""
         ...
 
-    async def replace(self, providers: list[Provider], models: list[Model]) -> dict[str, int]:
+    async def replace(self, providers: list[Provider], models: list[Model], *, now: datetime) -> dict[str, int]:
         """Upsert everything given, deactivate models absent from it, in one transaction.
         Returns counts: providers, models, offers, aliases, deactivated."""
         ...

@@ -17,3 +17,13 @@ class RequestLog(Protocol):
         ...
 
     async def get(self, request_id: str) -> RequestRecord | None: ...
+
+
+class RequestLogStore(Protocol):
+    """Durable storage of request records, written in batches by the write-behind."""
+
+    async def add_many(self, records: list[RequestRecord]) -> None:
+        """Insert all; a request_id already stored is skipped (replays are harmless)."""
+        ...
+
+    async def get(self, request_id: str) -> RequestRecord | None: ...

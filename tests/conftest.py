@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,6 +18,7 @@ from gatewayz.migrations import migrate
 from tests.services import Throwaway, start_postgres, start_redis, unavailable, unique_name
 
 KEY_SECRET = "test-key-secret"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -34,39 +36,54 @@ def postgres_server_url(throwaway: Throwaway) -> str:
     return url  # type: ignore[return-value]
 
 
-@pytest.fixture(scope="session")
-async def postgres_url(postgres_server_url: str) -> AsyncIterator[str]:
-    """A fresh database for this session, brought to head by the real migrations."""
-    name = unique_name("gatewayz_test")
-    admin = create_async_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run blocking or asyncio.run-based setup off the event loop's thread, from sync fixtures
+    (sync fixtures can then be requested from anywhere, async fixtures included)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+async def _admin_sql(server_url: str, statement: str) -> None:
+    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+            await conn.execute(text(statement))
+    finally:
         await admin.dispose()
-        unavailable(f"PostgreSQL at {postgres_server_url} refused: {exc}")
-    base = postgres_server_url.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
-    await asyncio.to_thread(migrate, url)
-    yield url
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 @pytest.fixture(scope="session")
-async def redis_url(throwaway: Throwaway) -> AsyncIterator[str]:
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh database for this session, brought to head by the real migrations."""
+    name = unique_name("gatewayz_test")
+    try:
+        in_thread(asyncio.run, _admin_sql(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        unavailable(f"PostgreSQL at {postgres_server_url} refused: {exc}")
+    url = f"{postgres_server_url.rsplit('/', 1)[0]}/{name}"
+    in_thread(migrate, url)
+    yield url
+    in_thread(asyncio.run, _admin_sql(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _ping(url: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(throwaway: Throwaway) -> str:
     url = os.environ.get("TEST_REDIS_URL") or start_redis(throwaway)
     if not url:
         unavailable("no TEST_REDIS_URL and no redis-server on PATH")
-    client = aioredis.Redis.from_url(url)  # type: ignore[arg-type]
     try:
-        await client.ping()
+        in_thread(asyncio.run, _ping(url))  # type: ignore[arg-type]
     except Exception as exc:
         unavailable(f"Redis at {url} did not answer: {exc}")
-    finally:
-        await client.aclose()
-    yield url  # type: ignore[misc]
+    return url  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -76,9 +93,9 @@ def redis_prefix() -> str:
 
 
 @pytest.fixture
-async def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path}/gatewayz.db"
-    await asyncio.to_thread(migrate, url)
+    in_thread(migrate, url)
     return url
 
 

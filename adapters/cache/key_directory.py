@@ -30,6 +30,7 @@ class CachedKeyDirectory:
         now = time.monotonic()
         hit = self._entries.get(key_hash)
         if hit is not None and now - hit[0] < self._ttl:
+            self._entries.move_to_end(key_hash)  # least recently used goes first when full
             return hit[1]
         try:
             principal = await self._inner.find(key_hash)

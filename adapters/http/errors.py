@@ -104,12 +104,18 @@ def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> 
     if isinstance(exc, ServiceUnavailable):
         log.warning("service_unavailable", reason=exc.reason, message=exc.message)
     style = _style(request)
-    if isinstance(exc, InvalidInput) and style == "detail":
-        loc = ["body", exc.field] if exc.field else ["body"]
-        return _json({"detail": [{"loc": loc, "msg": exc.message, "type": "value_error"}]}, 422, headers)
-    param = exc.field if isinstance(exc, InvalidInput) else None
-    return _json(error_body(style, status, exc.message, exc.code, param=param, details=dict(exc.details),
-                            structured=isinstance(exc, _STRUCTURED)), status, headers)
+    if isinstance(exc, InvalidInput):
+        loc = exc.details.get("loc") or (["body", *exc.field.split(".")] if exc.field else ["body"])
+        items = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
+        if style == "detail":
+            return _json({"detail": items}, 422, headers)
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        body = error_body(style, 422, message, exc.code, param=exc.field)
+        if style == "openai":
+            body["detail"] = items
+        return _json(body, 422, headers)
+    return _json(error_body(style, status, exc.message, exc.code, param=exc.details.pop("param", None),
+                            details=dict(exc.details), structured=isinstance(exc, _STRUCTURED)), status, headers)
 
 
 def _validation_items(exc: ValidationException) -> list[dict[str, Any]]:

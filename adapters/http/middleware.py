@@ -39,6 +39,7 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         request_id = state.get("request_id") or request_id_from(scope)
         state["request_id"] = request_id
+        state["t0"] = start
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         header = (b"x-request-id", request_id.encode())

@@ -9,6 +9,7 @@ import msgspec
 from adapters.memory.store import MemoryStore
 from domain.errors import Conflict
 from domain.ledger import CreditTransaction
+from domain.money import total
 
 
 class MemoryLedgerRepository:
@@ -28,4 +29,4 @@ class MemoryLedgerRepository:
         return mine[offset:offset + limit]
 
     async def sum_for_user(self, user_id: int) -> Decimal:
-        return sum((r.amount for r in self._s.ledger if r.user_id == user_id), Decimal(0))
+        return total(r.amount for r in self._s.ledger if r.user_id == user_id)

@@ -103,10 +103,13 @@ class PostgresApiKeyRepository:
         self._conn = conn
 
     async def add(self, new: NewApiKey, *, now: datetime) -> ApiKey:
-        result = await self._conn.execute(insert(api_keys).values(
-            user_id=new.user_id, key_hash=new.key_hash, prefix=new.prefix, last4=new.last4, name=new.name,
-            environment=new.environment, is_active=True, expires_at=new.expires_at, created_at=now,
-        ).returning(*_KEY_COLUMNS))
+        try:
+            result = await self._conn.execute(insert(api_keys).values(
+                user_id=new.user_id, key_hash=new.key_hash, prefix=new.prefix, last4=new.last4, name=new.name,
+                environment=new.environment, is_active=True, expires_at=new.expires_at, created_at=now,
+            ).returning(*_KEY_COLUMNS))
+        except IntegrityError as exc:
+            raise Conflict("duplicate key hash") from exc
         return key_from_row(result.mappings().one())
 
     async def get(self, key_id: int) -> ApiKey | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.postgres.tables import credit_transactions as ct
 from domain.errors import Conflict
 from domain.ledger import CreditTransaction, TransactionType
+from domain.money import total
 
 
 def transaction_from_row(row: Any) -> CreditTransaction:
@@ -48,4 +49,4 @@ class PostgresLedgerRepository:
     async def sum_for_user(self, user_id: int) -> Decimal:
         rows = (await self._conn.execute(select(ct.c.amount).where(ct.c.user_id == user_id))).scalars().all()
         # Summed in Python: SQLite stores money as text and would sum it through float.
-        return sum(rows, Decimal(0))
+        return total(rows)

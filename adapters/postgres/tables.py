@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -14,6 +15,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
     true,
 )
 
@@ -82,4 +85,85 @@ audit_log = Table(
     Column("api_key_id", Id),
     Column("details", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+chat_completion_requests = Table(
+    "chat_completion_requests", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False, unique=True),
+    Column("user_id", Id, index=True),
+    Column("api_key_id", Id),
+    Column("model", String(200), nullable=False),
+    Column("provider", String(64)),
+    Column("operation", String(16), nullable=False, server_default="chat"),
+    Column("input_tokens", Integer, nullable=False, server_default="0"),
+    Column("output_tokens", Integer, nullable=False, server_default="0"),
+    Column("processing_time_ms", Integer, nullable=False, server_default="0"),
+    Column("time_to_first_token_ms", Integer),
+    Column("status", String(16), nullable=False),
+    Column("error_message", Text),
+    Column("cost_usd", Money),
+    Column("is_anonymous", Boolean, nullable=False, server_default=false()),
+    Column("usage_estimated", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+# The catalog: rows are upserted by `gatewayz catalog load`, never deleted (models absent from the file
+# are deactivated); offers and aliases are replaced whole on every load.
+providers = Table(
+    "providers", metadata,
+    Column("slug", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("base_url", Text, nullable=False),
+    Column("api_key_env", String(128), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('openai', 'anthropic')", name="kind"),
+)
+
+models = Table(
+    "models", metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("context_length", Integer, nullable=False),
+    Column("max_output_tokens", Integer, nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true(), index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+model_offers = Table(
+    "model_offers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("model_id", Text, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("provider_slug", String(64), ForeignKey("providers.slug"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("native_id", Text, nullable=False),
+    Column("input_per_mtok", Money),
+    Column("output_per_mtok", Money),
+    UniqueConstraint("model_id", "provider_slug"),
+)
+
+model_aliases = Table(
+    "model_aliases", metadata,
+    Column("alias", Text, primary_key=True),
+    Column("model_id", Text, ForeignKey("models.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False, server_default="0"),
+)
+
+# Per-key rate limit overrides (#1624): a NULL column means "the gateway default".
+rate_limit_configs = Table(
+    "rate_limit_configs", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("api_key_id", Id, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("requests_per_minute", Integer),
+    Column("requests_per_hour", Integer),
+    Column("requests_per_day", Integer),
+    Column("tokens_per_minute", BigInteger),
+    Column("tokens_per_hour", BigInteger),
+    Column("tokens_per_day", BigInteger),
+    Column("concurrent_requests", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

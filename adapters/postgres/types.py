@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric, String, TypeDecorator
@@ -11,6 +11,8 @@ from sqlalchemy.types import TypeEngine
 
 MONEY_PRECISION = 30
 MONEY_SCALE = 10
+# Quantize with the column's own precision: the default context (28 digits) is narrower than NUMERIC(30,10).
+_COLUMN = Context(prec=MONEY_PRECISION, rounding=ROUND_HALF_EVEN)
 
 
 class Money(TypeDecorator[Decimal]):
@@ -29,7 +31,7 @@ class Money(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):
             raise TypeError("money must not be a float")
-        amount = Decimal(value).quantize(Decimal(1).scaleb(-MONEY_SCALE))
+        amount = Decimal(value).quantize(Decimal(1).scaleb(-MONEY_SCALE), context=_COLUMN)
         return format(amount, "f") if dialect.name == "sqlite" else amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import uuid
 from collections import defaultdict
 
 import redis.asyncio as aioredis
@@ -18,7 +19,8 @@ log = structlog.get_logger(__name__)
 
 class RedisCacheBus:
     """Local handlers run at publish time (the change is visible here at once); the Redis channel
-    carries it to the other processes. A listener that loses Redis reconnects with backoff."""
+    carries it to the other processes. A listener that loses Redis reconnects with backoff.
+    Each message on the wire is "<origin> <message>", so a process skips its own echo."""
 
     def __init__(self, client: aioredis.Redis, *, prefix: str = "gatewayz:bus:") -> None:
         self._client = client
@@ -26,11 +28,12 @@ class RedisCacheBus:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._origin = uuid.uuid4().hex
 
     async def publish(self, topic: str, message: str) -> None:
         await self._dispatch(topic, message)
         try:
-            await self._client.publish(self._prefix + topic, message)
+            await self._client.publish(self._prefix + topic, f"{self._origin} {message}")
         except (RedisError, OSError) as exc:
             log.warning("cache_bus_publish_failed", topic=topic, error=str(exc))
 
@@ -69,7 +72,9 @@ class RedisCacheBus:
                     if msg is None:
                         continue
                     topic = msg["channel"].decode()[len(self._prefix):]
-                    await self._dispatch(topic, msg["data"].decode())
+                    origin, _, message = msg["data"].decode().partition(" ")
+                    if origin != self._origin:  # our own handlers ran at publish time
+                        await self._dispatch(topic, message)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -1,0 +1,35 @@
+"""Vercel AI SDK routes (#1629 /api/chat/ai-sdk, #1630 /api/chat/ai-sdk-completions): one handler,
+the same pipeline (and so the same billing) as every other inference route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import State
+from litestar.types import ASGIApp
+
+from adapters.http.codecs import ai_sdk
+from adapters.http.codecs.openai import decode_body, validate
+from adapters.http.controllers.inference_support import caller_of, gateway_headers
+from adapters.http.schemas.ai_sdk import AISDKChatRequest
+from adapters.http.streaming import SSE_HEADERS, sse_response
+from domain.services.chat_completion import Reply
+
+
+class AISDKController(Controller):
+    path = "/api/chat"
+    tags = ["chat"]
+    opt = {"auth": "user"}
+
+    @post(["/ai-sdk", "/ai-sdk-completions"], operation_id="ai_sdk_chat_completion", status_code=200)
+    async def ai_sdk_chat(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        parsed = validate(decode_body(await request.body()), AISDKChatRequest)
+        inference = ai_sdk.inference_request(parsed)
+        reply = await state.services.chat_completion(inference, caller_of(request))
+        headers = gateway_headers(request, reply)
+        if isinstance(reply, Reply):
+            return Response(ai_sdk.encode_reply(reply), media_type="application/json", headers=headers,
+                            status_code=200)
+        return sse_response(ai_sdk.sse_events(reply), {**headers, "Cache-Control": SSE_HEADERS["Cache-Control"]
+                                                       + ", no-transform"})

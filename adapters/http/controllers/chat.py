@@ -1,0 +1,45 @@
+"""OpenAI-compatible inference: chat completions (#1689), legacy completions, embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import State
+from litestar.types import ASGIApp
+
+from adapters.http.codecs.openai import decode_body, encode_reply, inference_request, sse_events, validate
+from adapters.http.controllers.inference_support import INFERENCE_OPT, caller_of, gateway_headers
+from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from adapters.http.streaming import sse_response
+from domain.inference import Operation
+from domain.services.chat_completion import Reply
+
+
+class ChatController(Controller):
+    path = "/v1"
+    tags = ["chat"]
+    opt = INFERENCE_OPT
+
+    @post("/chat/completions", operation_id="chat_completions", status_code=200)
+    async def chat_completions(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        return await _infer(request, state, ChatCompletionRequest, Operation.CHAT)
+
+    @post("/completions", operation_id="completions", status_code=200)
+    async def completions(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        return await _infer(request, state, CompletionRequest, Operation.COMPLETION)
+
+    @post("/embeddings", operation_id="embeddings", status_code=200)
+    async def embeddings(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        return await _infer(request, state, EmbeddingRequest, Operation.EMBEDDING)
+
+
+async def _infer(request: Request[Any, Any, Any], state: State, shape: type[Any], operation: Operation) -> Any:
+    raw = decode_body(await request.body())
+    parsed = validate(raw, shape)
+    inference = inference_request(raw, parsed, operation)
+    reply = await state.services.chat_completion(inference, caller_of(request))
+    headers = gateway_headers(request, reply)
+    if isinstance(reply, Reply):
+        return Response(encode_reply(reply), media_type="application/json", headers=headers, status_code=200)
+    return sse_response(sse_events(reply, inference.include_usage), headers)

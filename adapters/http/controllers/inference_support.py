@@ -1,0 +1,34 @@
+"""What every inference controller shares: the caller, response headers, the overhead figure."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Request
+
+from adapters.http.guards import client_ip
+from domain.api_keys import Principal
+from domain.inference import Caller
+from domain.services.chat_completion import Reply, StreamReply
+
+INFERENCE_OPT = {"auth": "optional", "error_style": "openai"}
+
+
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        return Caller(client_ip=client_ip(request))
+    return Caller(user_id=principal.user.id, api_key_id=principal.key.id, client_ip=client_ip(request))
+
+
+def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply) -> dict[str, str]:
+    """`X-Gatewayz-Overhead-Ms`: time in the gateway so far, minus the time waiting on the provider."""
+    upstream_s = reply.upstream_s if isinstance(reply, Reply) else reply.ttfb_s
+    started = request.scope.get("state", {}).get("t0")
+    overhead_ms = max((time.perf_counter() - started - upstream_s) * 1000, 0.0) if started else 0.0
+    return {
+        "X-Gatewayz-Provider": reply.provider.slug,
+        "X-Gatewayz-Model": reply.model.id,
+        "X-Gatewayz-Overhead-Ms": f"{overhead_ms:.3f}",
+    }

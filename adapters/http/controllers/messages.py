@@ -1,0 +1,34 @@
+"""Anthropic-compatible inference: `POST /v1/messages`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.datastructures import State
+from litestar.types import ASGIApp
+
+from adapters.http.codecs import anthropic
+from adapters.http.codecs.openai import decode_body, validate
+from adapters.http.controllers.inference_support import caller_of, gateway_headers
+from adapters.http.schemas.messages import MessagesRequest
+from adapters.http.streaming import sse_response
+from domain.services.chat_completion import Reply
+
+
+class MessagesController(Controller):
+    path = "/v1/messages"
+    tags = ["chat"]
+    opt = {"auth": "optional", "error_style": "anthropic"}
+
+    @post("/", operation_id="messages", status_code=200)
+    async def messages(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        raw = decode_body(await request.body())
+        parsed = validate(raw, MessagesRequest)
+        inference = anthropic.inference_request(raw, parsed)
+        reply = await state.services.chat_completion(inference, caller_of(request))
+        headers = gateway_headers(request, reply)
+        if isinstance(reply, Reply):
+            return Response(anthropic.encode_reply(reply), media_type="application/json", headers=headers,
+                            status_code=200)
+        return sse_response(anthropic.sse_events(reply, inference.prompt_tokens_estimate), headers)

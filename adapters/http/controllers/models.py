@@ -1,0 +1,24 @@
+"""The model list (`GET /v1/models`, alias `GET /models`) and one model, from the catalog snapshot."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from adapters.http.schemas.models import ModelListOut, ModelOut
+
+
+class ModelsController(Controller):
+    """Public like OpenAI-compatible gateways' model lists: clients discover models before holding a key."""
+
+    path = "/"
+    tags = ["models"]
+    opt = {"auth": "public", "error_style": "openai"}
+
+    @get(["/v1/models", "/models"], operation_id="models_list")
+    async def list_models(self, state: State) -> ModelListOut:
+        return ModelListOut(data=[ModelOut.of(m) for m in await state.services.list_models()])
+
+    @get("/v1/models/{model_id:path}", operation_id="models_get")
+    async def get_model(self, state: State, model_id: str) -> ModelOut:
+        return ModelOut.of(await state.services.get_model(model_id.lstrip("/")))

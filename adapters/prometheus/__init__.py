@@ -1,0 +1,1 @@
+"""Prometheus metrics behind the telemetry ports."""

@@ -1,0 +1,60 @@
+"""A pipeline assembled from memory twins, for unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from adapters.memory.breakers import MemoryBreakerStore
+from adapters.memory.catalog_source import StaticCatalogSource
+from adapters.memory.clock import FixedClock
+from adapters.memory.ids import SequentialIdGenerator
+from adapters.memory.requests import MemoryRequestLogStore
+from adapters.memory.telemetry import RecordingInferenceMetrics
+from adapters.memory.upstream import ScriptedUpstream
+from domain.breaker import BreakerPolicy
+from domain.catalog import Catalog, Model, Offer, Provider, ProviderKind
+from domain.services.chat_completion import ChatCompletion
+from domain.services.dispatch import Dispatch
+
+
+def provider(slug: str, kind: ProviderKind = ProviderKind.OPENAI) -> Provider:
+    return Provider(slug=slug, name=slug.title(), kind=kind, base_url=f"https://{slug}.example/v1",
+                    api_key_env=f"{slug.upper()}_API_KEY")
+
+
+def offer(slug: str, native: str, price_in: str = "1", price_out: str = "2") -> Offer:
+    return Offer(provider=slug, native_id=native, input_per_mtok=Decimal(price_in), output_per_mtok=Decimal(price_out))
+
+
+def catalog() -> Catalog:
+    return Catalog.of(
+        [provider("alpha"), provider("beta"), provider("gamma")],
+        [Model(id="acme/chat-1", name="Chat 1", context_length=8000, max_output_tokens=1000, aliases=("chat-1",),
+               offers=(offer("alpha", "chat-1-a"), offer("beta", "chat-1-b"), offer("gamma", "chat-1-g"))),
+         Model(id="acme/solo", name="Solo", context_length=8000, max_output_tokens=1000,
+               offers=(offer("beta", "solo-b"),))],
+    )
+
+
+@dataclass
+class Kit:
+    upstream: ScriptedUpstream
+    breakers: MemoryBreakerStore
+    log: MemoryRequestLogStore
+    metrics: RecordingInferenceMetrics
+    clock: FixedClock
+    pipeline: ChatCompletion
+
+
+def kit(anonymous_models: frozenset[str] = frozenset()) -> Kit:
+    clock = FixedClock()
+    policy = BreakerPolicy()
+    upstream = ScriptedUpstream()
+    breakers = MemoryBreakerStore(clock, policy)
+    metrics = RecordingInferenceMetrics()
+    log = MemoryRequestLogStore()
+    dispatch = Dispatch(upstream, breakers, metrics, clock, policy)
+    pipeline = ChatCompletion(StaticCatalogSource(catalog()), upstream, dispatch, log, metrics, clock,
+                              SequentialIdGenerator(), anonymous_models)
+    return Kit(upstream, breakers, log, metrics, clock, pipeline)

@@ -33,3 +33,27 @@ class CreditTransaction(msgspec.Struct, frozen=True, kw_only=True):
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     created_at: datetime | None = None
     id: int | None = None
+
+
+class Balances(msgspec.Struct, frozen=True, kw_only=True):
+    subscription_allowance: Decimal
+    purchased_credits: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.subscription_allowance + self.purchased_credits
+
+
+def apply(balances: Balances, amount: Decimal) -> Balances:
+    """The balances after a signed change.
+
+    Credits (grants, refunds, coupons, purchases) add to purchased credits. Charges spend the
+    subscription allowance first, then purchased credits; a charge larger than both (an upstream
+    that ignored max_tokens) leaves purchased credits negative rather than losing the difference."""
+    if amount >= 0:
+        return Balances(subscription_allowance=balances.subscription_allowance,
+                        purchased_credits=balances.purchased_credits + amount)
+    charge = -amount
+    from_allowance = min(charge, max(balances.subscription_allowance, Decimal(0)))
+    return Balances(subscription_allowance=balances.subscription_allowance - from_allowance,
+                    purchased_credits=balances.purchased_credits - (charge - from_allowance))

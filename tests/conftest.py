@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -92,11 +93,20 @@ def redis_prefix() -> str:
     return unique_name("gwtest") + ":"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file brought to head by the real migrations, once per session."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "gatewayz.db"
+    in_thread(migrate, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path}/gatewayz.db"
-    in_thread(migrate, url)
-    return url
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    """A fresh migrated SQLite database per test: a copy of the session's (migrating each costs ~0.1 s)."""
+    target = tmp_path / "gatewayz.db"
+    shutil.copyfile(migrated_sqlite, target)
+    return f"sqlite+aiosqlite:///{target}"
 
 
 def settings_env(**overrides: Any) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ class Scripted:
     fail_after_chunks: int | None = None      # stream: raise after this many chunks
     usage: bool = True                        # report usage
     prompt_tokens: int = 10
+    delay_s: float = 0.0                      # wait before answering (concurrency tests)
 
 
 @dataclass
@@ -34,6 +36,8 @@ class ScriptedUpstream:
 
     async def infer(self, provider: Provider, offer: Offer, request: InferenceRequest) -> Completion:
         s = self._script(provider, offer)
+        if s.delay_s:
+            await asyncio.sleep(s.delay_s)
         if s.error is not None:
             raise s.error
         words = len(s.text.split())

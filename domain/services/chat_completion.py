@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import msgspec
 
@@ -15,6 +16,8 @@ from domain.inference import Caller, Chunk, Completion, InferenceRequest, Usage,
 from domain.requests import RequestRecord
 from domain.routing import Route, candidate_routes, check_anonymous, resolve_model
 from domain.services.dispatch import Dispatch, OpenedStream
+from domain.services.hold_credits import HoldCredits
+from domain.services.settle_request import SettleRequest
 from domain.upstream import UpstreamError
 from ports.catalog import CatalogSource
 from ports.clock import Clock
@@ -31,6 +34,8 @@ class Reply(msgspec.Struct, kw_only=True):
     offer: Offer
     completion: Completion
     upstream_s: float
+    cost: Decimal
+    elapsed_s: float
 
 
 class StreamReply(msgspec.Struct, kw_only=True):
@@ -45,10 +50,22 @@ class StreamReply(msgspec.Struct, kw_only=True):
     chunks: AsyncIterator[Chunk]
 
 
+class _Context(msgspec.Struct, kw_only=True):
+    """What settlement needs to know about one request, gathered as the pipeline runs."""
+
+    request_id: str
+    caller: Caller
+    request: InferenceRequest
+    started: float
+    model_id: str
+    model: Model | None = None
+    held: Decimal | None = None
+
+
 class ChatCompletion:
     def __init__(self, catalog: CatalogSource, upstream: Upstream, dispatch: Dispatch, request_log: RequestLog,
-                 metrics: InferenceMetrics, clock: Clock, ids: IdGenerator,
-                 anonymous_models: frozenset[str] = frozenset()) -> None:
+                 metrics: InferenceMetrics, clock: Clock, ids: IdGenerator, hold: HoldCredits,
+                 settle: SettleRequest, anonymous_models: frozenset[str] = frozenset()) -> None:
         self._catalog = catalog
         self._upstream = upstream
         self._dispatch = dispatch
@@ -56,28 +73,30 @@ class ChatCompletion:
         self._metrics = metrics
         self._clock = clock
         self._ids = ids
+        self._hold = hold
+        self._settle_billing = settle
         self._anonymous_models = anonymous_models
 
     async def __call__(self, request: InferenceRequest, caller: Caller) -> Reply | StreamReply:
-        started = self._clock.monotonic()
-        request_id = self._ids.request_id()
-        model_id = request.model
+        ctx = _Context(request_id=self._ids.request_id(), caller=caller, request=request,
+                       started=self._clock.monotonic(), model_id=request.model)
         try:
-            model, routes = self._resolve(request, caller)
-            model_id = model.id
+            ctx.model, routes = self._resolve(request, caller)                      # 2 resolve
+            ctx.model_id = ctx.model.id
+            ctx.held = await self._hold(caller, ctx.request_id, ctx.model, routes, request)  # 4 hold
             if request.stream:
-                opened = await self._dispatch.open_stream(routes, request)
-                return StreamReply(request_id=request_id, model=model, provider=opened.provider, offer=opened.offer,
-                                   ttfb_s=opened.ttfb_s,
-                                   chunks=self._forward(request, caller, request_id, model, opened, started))
-            served = await self._dispatch.infer(routes, request)
+                opened = await self._dispatch.open_stream(routes, request)          # 5 dispatch
+                return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=opened.provider,
+                                   offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=self._forward(ctx, opened))
+            served = await self._dispatch.infer(routes, request)                     # 5 dispatch
         except BaseException as exc:
-            await self._settle(request_id, caller, request, model_id, None, None, started, None, exc)
+            await self._settle(ctx, None, None, None, exc, produced_output=False)    # 7 settle (release)
             raise
-        await self._settle(request_id, caller, request, model.id, served.provider, served.completion.usage,
-                           started, None, None)
-        return Reply(request_id=request_id, model=model, provider=served.provider, offer=served.offer,
-                     completion=served.completion, upstream_s=served.upstream_s)
+        cost = await self._settle(ctx, served.provider, served.offer, served.completion.usage, None,
+                                  produced_output=True)                               # 7 settle
+        return Reply(request_id=ctx.request_id, model=ctx.model, provider=served.provider, offer=served.offer,
+                     completion=served.completion, upstream_s=served.upstream_s, cost=cost,
+                     elapsed_s=self._clock.monotonic() - ctx.started)                # 6 return
 
     def _resolve(self, request: InferenceRequest, caller: Caller) -> tuple[Model, list[Route]]:
         catalog = self._catalog.current()
@@ -86,18 +105,20 @@ class ChatCompletion:
             check_anonymous(request.model, model, self._anonymous_models)
         return model, candidate_routes(catalog, model, pin=request.provider, usable=self._upstream.usable)
 
-    async def _forward(self, request: InferenceRequest, caller: Caller, request_id: str, model: Model,
-                       opened: OpenedStream, started: float) -> AsyncIterator[Chunk]:
+    async def _forward(self, ctx: _Context, opened: OpenedStream) -> AsyncIterator[Chunk]:
+        """6 stream: forward chunks as they come; the usage chunk also tells the client the cost."""
+        assert ctx.model is not None
         usage: Usage | None = None
         produced: list[str] = []
         error: BaseException | None = None
-        ttft_ms = int((self._clock.monotonic() - started) * 1000)
-        self._metrics.first_chunk(provider=opened.provider.slug, model=model.id, seconds=opened.ttfb_s)
+        ttft_ms = int((self._clock.monotonic() - ctx.started) * 1000)
+        self._metrics.first_chunk(provider=opened.provider.slug, model=ctx.model.id, seconds=opened.ttfb_s)
         try:
             chunk = opened.first
             while True:
                 if chunk.usage is not None:
                     usage = chunk.usage
+                    _attach_cost(chunk, self._settle_billing.cost(opened.offer, usage))
                 if chunk.text:
                     produced.append(chunk.text)
                 yield chunk
@@ -109,40 +130,59 @@ class ChatCompletion:
             error = exc
             await self._dispatch.record_midstream_failure(opened.provider.slug, exc)
             raise
-        except BaseException as exc:  # client went away (GeneratorExit / cancellation)
+        except BaseException as exc:  # the client went away (GeneratorExit / cancellation)
             error = exc
             raise
         finally:
-            if usage is None:
-                usage = Usage(prompt_tokens=request.prompt_tokens_estimate,
-                              completion_tokens=estimate_tokens("".join(produced)), estimated=True)
-            await self._settle(request_id, caller, request, model.id, opened.provider, usage, started, ttft_ms,
-                               error)
+            text = "".join(produced)
+            if usage is None:  # no usage from the provider: charge for what was produced
+                usage = Usage(prompt_tokens=ctx.request.prompt_tokens_estimate,
+                              completion_tokens=estimate_tokens(text), estimated=True)
+            await self._settle(ctx, opened.provider, opened.offer, usage, error,
+                               produced_output=bool(text) or usage.completion_tokens > 0, ttft_ms=ttft_ms)
             aclose = getattr(opened.rest, "aclose", None)
             if aclose is not None:
                 await aclose()
 
-    async def _settle(self, request_id: str, caller: Caller, request: InferenceRequest, model_id: str,
-                      provider: Provider | None, usage: Usage | None, started: float, ttft_ms: int | None,
-                      error: BaseException | None) -> None:
-        elapsed = self._clock.monotonic() - started
+    async def _settle(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
+                      error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> Decimal:
+        """Charge (or release), then write the one request record. Never raises for bookkeeping."""
+        cost: Decimal | None = None
+        billing_error: str | None = None
+        if ctx.model is not None:
+            try:
+                settlement = await self._settle_billing(ctx.caller, ctx.request_id, ctx.model, offer, usage,
+                                                        ctx.held, produced_output=produced_output)
+                cost = settlement.cost
+            except Exception as exc:
+                billing_error = f"settlement failed: {getattr(exc, 'message', type(exc).__name__)}"
+        elapsed = self._clock.monotonic() - ctx.started
         usage = usage or Usage()
         disconnected = isinstance(error, GeneratorExit | asyncio.CancelledError)
         # A client that leaves after a provider answered was served (and is billed): completed.
         failed = error is not None and not (disconnected and provider is not None)
-        message = None
+        message = billing_error
         if error is not None:
             message = "client disconnected" if disconnected else getattr(error, "message", None) or type(error).__name__
         await self._log.record(RequestRecord(
-            request_id=request_id, created_at=self._clock.now(), model=model_id,
-            status="failed" if failed else "completed", user_id=caller.user_id, api_key_id=caller.api_key_id,
-            provider=provider.slug if provider else None, input_tokens=usage.prompt_tokens,
-            output_tokens=usage.completion_tokens, processing_time_ms=int(elapsed * 1000),
-            time_to_first_token_ms=ttft_ms, error_message=message, is_anonymous=caller.anonymous,
-            usage_estimated=usage.estimated, operation=request.operation.value,
+            request_id=ctx.request_id, created_at=self._clock.now(), model=ctx.model_id,
+            status="failed" if failed else "completed", user_id=ctx.caller.user_id,
+            api_key_id=ctx.caller.api_key_id, provider=provider.slug if provider else None,
+            input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
+            processing_time_ms=int(elapsed * 1000), time_to_first_token_ms=ttft_ms, error_message=message,
+            cost_usd=cost, is_anonymous=ctx.caller.anonymous, usage_estimated=usage.estimated,
+            operation=ctx.request.operation.value,
         ))
         if provider is not None:
-            self._metrics.completed(provider=provider.slug, model=model_id, success=not failed, seconds=elapsed,
+            self._metrics.completed(provider=provider.slug, model=ctx.model_id, success=not failed, seconds=elapsed,
                                     prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                                    cost=None)
+                                    cost=cost)
+        return cost if cost is not None else Decimal(0)
 
+
+def _attach_cost(chunk: Chunk, cost: Decimal) -> None:
+    """`usage.cost` in the final usage chunk; the chunk is re-encoded, not forwarded raw."""
+    usage = chunk.data.get("usage")
+    if isinstance(usage, dict):
+        usage["cost"] = cost
+        chunk.raw = None

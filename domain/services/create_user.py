@@ -10,9 +10,10 @@ import msgspec
 from domain.accounts import NewUser, Role, User
 from domain.audit import USER_CREATED, AuditEvent
 from domain.errors import Conflict, InvalidInput
-from domain.ledger import CreditTransaction, TransactionType
+from domain.ledger import TransactionType
 from domain.money import ZERO, usd
 from domain.services.issue_api_key import IssueApiKey
+from domain.services.post_transaction import post_transaction
 from ports.clock import Clock
 from ports.uow import UnitOfWorkFactory
 
@@ -36,7 +37,10 @@ class CreateUser:
         email = email.strip().lower()
         if not _EMAIL.match(email) or len(email) > 254:
             raise InvalidInput("not a valid email address", field="email")
-        credits = usd(credits)
+        try:
+            credits = usd(credits)
+        except ValueError as exc:
+            raise InvalidInput("credits out of range", field="credits") from exc
         if credits < 0:
             raise InvalidInput("credits must not be negative", field="credits")
         username = (username or email.split("@", 1)[0]).strip()
@@ -50,13 +54,8 @@ class CreateUser:
                 email=email, username=username, role=Role.ADMIN if admin else Role.USER,
             ), now=now)
             if credits > 0:
-                await uow.users.set_balances(user.id, subscription_allowance=user.subscription_allowance,
-                                             purchased_credits=credits, now=now)
-                await uow.ledger.append(CreditTransaction(
-                    user_id=user.id, amount=credits, transaction_type=TransactionType.ADMIN_CREDIT,
-                    balance_before=ZERO, balance_after=credits, description="Opening credit",
-                    created_by=created_by, created_at=now,
-                ))
+                await post_transaction(uow, user_id=user.id, amount=credits, kind=TransactionType.ADMIN_CREDIT,
+                                       now=now, description="Opening credit", created_by=created_by)
                 user = msgspec.structs.replace(user, purchased_credits=credits)
             issued = await self._issue_key.within(uow, user.id)
             await uow.audit.record(AuditEvent(

@@ -8,14 +8,20 @@ from decimal import Decimal
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.catalog_source import StaticCatalogSource
 from adapters.memory.clock import FixedClock
+from adapters.memory.holds import MemoryHoldStore
+from adapters.memory.store import MemoryStore
+from adapters.memory.uow import MemoryUnitOfWorkFactory
 from adapters.memory.ids import SequentialIdGenerator
 from adapters.memory.requests import MemoryRequestLogStore
 from adapters.memory.telemetry import RecordingInferenceMetrics
 from adapters.memory.upstream import ScriptedUpstream
+from domain.accounts import User
 from domain.breaker import BreakerPolicy
 from domain.catalog import Catalog, Model, Offer, Provider, ProviderKind
 from domain.services.chat_completion import ChatCompletion
 from domain.services.dispatch import Dispatch
+from domain.services.hold_credits import HoldCredits
+from domain.services.settle_request import SettleRequest
 
 
 def provider(slug: str, kind: ProviderKind = ProviderKind.OPENAI) -> Provider:
@@ -31,7 +37,8 @@ def catalog() -> Catalog:
     return Catalog.of(
         [provider("alpha"), provider("beta"), provider("gamma")],
         [Model(id="acme/chat-1", name="Chat 1", context_length=8000, max_output_tokens=1000, aliases=("chat-1",),
-               offers=(offer("alpha", "chat-1-a"), offer("beta", "chat-1-b"), offer("gamma", "chat-1-g"))),
+               offers=(offer("alpha", "chat-1-a"), offer("beta", "chat-1-b", "3", "6"),
+                       offer("gamma", "chat-1-g", "5", "10"))),
          Model(id="acme/solo", name="Solo", context_length=8000, max_output_tokens=1000,
                offers=(offer("beta", "solo-b"),))],
     )
@@ -45,9 +52,12 @@ class Kit:
     metrics: RecordingInferenceMetrics
     clock: FixedClock
     pipeline: ChatCompletion
+    store: MemoryStore
+    uow: MemoryUnitOfWorkFactory
+    holds: MemoryHoldStore
 
 
-def kit(anonymous_models: frozenset[str] = frozenset()) -> Kit:
+def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decimal(100)) -> Kit:
     clock = FixedClock()
     policy = BreakerPolicy()
     upstream = ScriptedUpstream()
@@ -55,6 +65,12 @@ def kit(anonymous_models: frozenset[str] = frozenset()) -> Kit:
     metrics = RecordingInferenceMetrics()
     log = MemoryRequestLogStore()
     dispatch = Dispatch(upstream, breakers, metrics, clock, policy)
+    store = MemoryStore()
+    store.users[7] = User(id=7, email="payer@example.com", username="payer", purchased_credits=balance)
+    store.sequences["users"] = 7
+    uow = MemoryUnitOfWorkFactory(store)
+    holds = MemoryHoldStore()
     pipeline = ChatCompletion(StaticCatalogSource(catalog()), upstream, dispatch, log, metrics, clock,
-                              SequentialIdGenerator(), anonymous_models)
-    return Kit(upstream, breakers, log, metrics, clock, pipeline)
+                              SequentialIdGenerator(), HoldCredits(uow, holds, clock), SettleRequest(uow, holds, clock),
+                              anonymous_models)
+    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds)

@@ -7,12 +7,13 @@ from typing import Any
 
 import msgspec
 
+from adapters.http.codecs.openai import gateway_usage
 from adapters.http.schemas.ai_sdk import AISDKChatRequest
 from domain.inference import InferenceRequest, Operation, estimate_tokens, prompt_text
 from domain.services.chat_completion import Reply, StreamReply
 from domain.upstream import UpstreamError
 
-_encode = msgspec.json.encode
+_encode = msgspec.json.Encoder(decimal_format="number").encode
 
 
 def inference_request(req: AISDKChatRequest) -> InferenceRequest:
@@ -37,7 +38,8 @@ def encode_reply(reply: Reply) -> bytes:
         "choices": [{"message": {"role": message.get("role", "assistant"), "content": message.get("content") or ""},
                      "finish_reason": choice.get("finish_reason")}],
         "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                  "total_tokens": usage.total_tokens},
+                  "total_tokens": usage.total_tokens, "cost": reply.cost},
+        "gateway_usage": gateway_usage(reply),
     })
 
 

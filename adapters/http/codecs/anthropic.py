@@ -11,12 +11,13 @@ from typing import Any
 
 import msgspec
 
+from adapters.http.codecs.openai import gateway_usage
 from adapters.http.schemas.messages import MessagesRequest
 from domain.inference import InferenceRequest, Operation, estimate_tokens
 from domain.services.chat_completion import Reply, StreamReply
 from domain.upstream import UpstreamError
 
-_encode = msgspec.json.encode
+_encode = msgspec.json.Encoder(decimal_format="number").encode
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
                 "content_filter": "end_turn"}
 
@@ -135,6 +136,7 @@ def encode_reply(reply: Reply) -> bytes:
         "stop_reason": STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
         "stop_sequence": None,
         "usage": {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens},
+        "gateway_usage": gateway_usage(reply),
     })
 
 

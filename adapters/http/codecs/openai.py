@@ -16,7 +16,7 @@ from domain.upstream import UpstreamError
 
 T = TypeVar("T")
 _PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
-_encode = msgspec.json.encode
+_encode = msgspec.json.Encoder(decimal_format="number").encode  # money as exact JSON numbers
 DONE = b"data: [DONE]\n\n"
 
 
@@ -59,9 +59,22 @@ def inference_request(raw: dict[str, Any], parsed: Any, operation: Operation) ->
     )
 
 
+def gateway_usage(reply: Reply) -> dict[str, Any]:
+    usage = reply.completion.usage
+    return {"cost_usd": reply.cost, "tokens_charged": usage.total_tokens, "request_ms": round(reply.elapsed_s * 1000)}
+
+
 def encode_reply(reply: Reply) -> bytes:
+    """The provider's body with the canonical model, `usage.cost` and `gateway_usage` added."""
     body = reply.completion.body
     body["model"] = reply.model.id
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        u = reply.completion.usage
+        usage = body["usage"] = {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
+                                 "total_tokens": u.total_tokens}
+    usage["cost"] = reply.cost
+    body["gateway_usage"] = gateway_usage(reply)
     return _encode(body)
 
 

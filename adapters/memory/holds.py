@@ -1,0 +1,49 @@
+"""In-process hold store: the embedded default's (one process) and the unit tests' twin."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.holds import BalanceUnknown, Hold, Reservation
+
+
+class MemoryHoldStore:
+    def __init__(self) -> None:
+        self.balances: dict[int, Decimal] = {}
+        self.holds: dict[int, dict[str, Hold]] = {}
+        self._settled: set[str] = set()
+
+    def _purge(self, user_id: int, now: float) -> dict[str, Hold]:
+        mine = self.holds.setdefault(user_id, {})
+        for rid in [rid for rid, h in mine.items() if h.expires_at <= now]:
+            del mine[rid]
+        return mine
+
+    async def reserve(self, user_id: int, request_id: str, amount: Decimal, *, now: float,
+                      ttl_s: float) -> Reservation:
+        if user_id not in self.balances:
+            raise BalanceUnknown(user_id)
+        mine = self._purge(user_id, now)
+        held = sum((h.amount for h in mine.values()), Decimal(0))
+        available = self.balances[user_id] - held
+        if available < amount:
+            return Reservation(accepted=False, available=available, held=held)
+        mine[request_id] = Hold(user_id=user_id, request_id=request_id, amount=amount, expires_at=now + ttl_s)
+        return Reservation(accepted=True, available=available, held=held + amount)
+
+    async def prime(self, user_id: int, balance: Decimal) -> None:
+        self.balances.setdefault(user_id, balance)
+
+    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> None:
+        if request_id in self._settled:
+            return
+        self._settled.add(request_id)
+        self.holds.get(user_id, {}).pop(request_id, None)
+        if user_id in self.balances:
+            self.balances[user_id] -= charged
+
+    async def forget_balance(self, user_id: int) -> None:
+        self.balances.pop(user_id, None)
+
+    async def open_holds(self, *, now: float) -> list[Hold]:
+        return [h for uid in list(self.holds) for h in self._purge(uid, now).values()]

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 import msgspec
 
-EPSILON = 1e-6  # seconds of float slack: a request that fits to within a microsecond fits
+EPSILON = 1e-3  # seconds of float slack: epoch-sized floats drift ~1e-7 per add; a millisecond absorbs it
 
 
 class Scope(StrEnum):
@@ -69,6 +69,7 @@ class LimitConfig(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, **changes) if changes else self
 
 
+DEFAULT_LIMITS = LimitConfig()
 ANONYMOUS_LIMITS = LimitConfig(requests_per_minute=10, requests_per_hour=None, requests_per_day=3,
                                tokens_per_minute=None, tokens_per_hour=None, tokens_per_day=None,
                                concurrent_requests=None)
@@ -158,7 +159,7 @@ def remaining(tat: float | None, now: float, limit: int, period: float) -> tuple
     """-> (units left, seconds until whole) for a TAT."""
     interval = period / limit
     used = max((tat if tat is not None else now) - now, 0.0)
-    left = math.floor((period - used) / interval + EPSILON)
+    left = math.floor((period - used) / interval + 0.01)  # a hundredth of a unit absorbs epoch float noise
     return min(max(left, 0), limit), used
 
 
@@ -249,7 +250,7 @@ def retry_after_header(seconds: float) -> int:
 def duration(seconds: float) -> str:
     """OpenAI's reset format: "240ms", "1.5s", "6m0s", "1h2m3s"."""
     if seconds < 1:
-        return f"{math.ceil(seconds * 1000)}ms"
+        return f"{max(math.ceil(seconds * 1000 - 1e-3), 0)}ms"  # a microsecond of epoch float noise
     if seconds < 60:
         return f"{round(seconds, 3):g}s"
     whole = math.ceil(seconds)

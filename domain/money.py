@@ -10,6 +10,7 @@ ZERO = Decimal("0")
 MILLION = Decimal(1_000_000)
 # Room for NUMERIC(30,10) and beyond: the default context (28 digits) cannot quantize 20 integer digits.
 _EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+LIMIT = Decimal(10) ** 20  # amounts are NUMERIC(30,10) in SQL: below 10^20 in magnitude
 
 
 def usd(value: Decimal | int | str) -> Decimal:
@@ -22,7 +23,11 @@ def usd(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    return amount.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+    if amount.copy_abs() < LIMIT:  # copy_abs: abs() would round to the 28-digit default context
+        amount = amount.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+    if amount.copy_abs() >= LIMIT:  # (rounding may have carried it up to the limit)
+        raise ValueError(f"amount out of range: {value!r}")
+    return amount
 
 
 def total(amounts: Iterable[Decimal]) -> Decimal:

@@ -1,4 +1,4 @@
-"""`gatewayz` command line: serve, migrate, users, keys, catalog."""
+"""`gatewayz` command line: serve, migrate, users, keys, catalog, ledger."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("file", nargs="?", help="catalog YAML file")
     source.add_argument("--default", action="store_true", help="the catalog shipped with Gatewayz")
     cl.add_argument("--json", action="store_true")
+
+    ledger = sub.add_parser("ledger", help="the credits ledger").add_subparsers(dest="action", required=True)
+    lv = ledger.add_parser("verify", help="check that every user's ledger rows explain their balance "
+                                          "(exit 1 on a mismatch)")
+    lv.add_argument("--json", action="store_true")
     return p
 
 
@@ -147,4 +152,30 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         _print(asyncio.run(_with_container(settings, load)), args.json)
         return 0
+    if args.command == "ledger" and args.action == "verify":
+        async def verify(c: Any) -> Any:
+            return await (await resolve(c.verify_ledger))()
+
+        report = asyncio.run(_with_container(settings, verify))
+        _print_ledger_report(report, args.json)
+        return 0 if report.ok else 1
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _print_ledger_report(report: Any, as_json: bool) -> None:
+    held = format(report.held, "f") if report.held is not None else None
+    if as_json:
+        mismatches = [{"user_id": m.user_id, "kind": m.kind.value, "transaction_id": m.transaction_id,
+                       "detail": m.detail} for m in report.mismatches]
+        print(json.dumps({"ok": report.ok, "users_checked": report.users_checked, "rows_checked": report.rows_checked,
+                          "mismatches": mismatches, "open_holds": report.open_holds, "held": held}))
+        return
+    print(f"users checked: {report.users_checked}")
+    print(f"rows checked: {report.rows_checked}")
+    print(f"mismatches: {len(report.mismatches)}")
+    for m in report.mismatches:
+        row = f" transaction {m.transaction_id}" if m.transaction_id is not None else ""
+        print(f"  user {m.user_id}{row}: {m.kind.value}: {m.detail}")
+    if report.open_holds is not None:
+        print(f"open holds: {report.open_holds} (held {held})")
+    print("ledger OK" if report.ok else "LEDGER MISMATCH")

@@ -13,13 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.catalog import CachedCatalog
 from adapters.cache.key_directory import CachedKeyDirectory
+from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.cache.write_behind import WriteBehindRequestLog
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
+from adapters.memory.holds import MemoryHoldStore
+from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
+from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
@@ -28,28 +32,57 @@ from adapters.redis.breakers import RedisBreakerStore
 from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
+from adapters.redis.holds import RedisHoldStore
 from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
+from domain.credits import GrantPolicy
+from domain.services.adjust_credits import AdjustCredits
+from domain.services.admit_request import AdmitRequest
 from domain.services.authenticate import Authenticate
 from domain.services.authorize_admin import AuthorizeAdmin
+from domain.services.balance_changed import BalanceChanged
 from domain.services.breaker_queries import ListBreakers, ShowBreaker
+from domain.services.bulk_add_credits import BulkAddCredits
 from domain.services.chat_completion import ChatCompletion
 from domain.services.check_readiness import CheckReadiness
+from domain.services.coupon_queries import (
+    GetCoupon,
+    GetCouponAnalytics,
+    GetCouponStats,
+    GetRedemptionHistory,
+    ListAvailableCoupons,
+    ListCoupons,
+)
+from domain.services.create_coupon import CreateCoupon
 from domain.services.create_user import CreateUser
+from domain.services.credit_queries import GetBalance, ListOwnTransactions, SearchTransactions, SummarizeCredits
+from domain.services.deactivate_coupon import DeactivateCoupon
 from domain.services.dispatch import Dispatch
+from domain.services.grant_credits import AddCredits, GrantCredits
+from domain.services.hold_credits import HoldCredits
+from domain.services.idempotent_write import IdempotentWrite
 from domain.services.issue_api_key import IssueApiKey
+from domain.services.key_limits import ClearRateLimitCache, SetKeyLimits
 from domain.services.load_catalog import LoadCatalog
 from domain.services.model_queries import GetModel, ListModels
+from domain.services.provider_timing import SummarizeProviderTimings
+from domain.services.redeem_coupon import RedeemCoupon
+from domain.services.refund_credits import RefundCredits
 from domain.services.reset_breakers import ResetAllBreakers, ResetBreaker
 from domain.services.revoke_api_key import RevokeApiKey
+from domain.services.settle_request import SettleRequest
+from domain.services.update_coupon import UpdateCoupon
 from domain.services.user_queries import CountUsers, ListUsers, ShowUser
+from domain.services.verify_ledger import VerifyLedger
+from gatewayz import limits as admission
 from gatewayz.secrets import key_secret
 from gatewayz.settings import Settings
 from ports.breakers import BreakerStore
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
 from ports.clock import Clock
+from ports.holds import HoldStore
 
 
 async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -117,8 +150,17 @@ async def _request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestL
         await log.stop()
 
 
+def _holds(client: aioredis.Redis | None, settings: Settings) -> HoldStore:
+    """Redis when configured (holds must be atomic across processes), else in-process."""
+    if client is None:
+        return MemoryHoldStore()
+    return RedisHoldStore(client, settings.redis_prefix)
+
+
 async def _upstream(settings: Settings) -> AsyncIterator[ProviderUpstream]:
-    upstream = ProviderUpstream(settings.env)
+    upstream = ProviderUpstream(settings.env, connect_timeout_s=settings.upstream_connect_timeout_s,
+                                read_timeout_s=settings.upstream_read_timeout_s,
+                                first_byte_timeout_s=settings.upstream_first_byte_timeout_s)
     try:
         yield upstream
     finally:
@@ -158,6 +200,7 @@ class Container(containers.DeclarativeContainer):
     breaker_providers = providers.Singleton(_catalog_providers, catalog_source)
     inference_metrics = providers.Singleton(PrometheusInferenceMetrics, registry)
     request_log = providers.Resource(_request_log, engine)
+    holds = providers.Singleton(_holds, redis, settings)
     upstream = providers.Resource(_upstream, settings)
 
     # services
@@ -179,11 +222,68 @@ class Container(containers.DeclarativeContainer):
     load_catalog = providers.Singleton(LoadCatalog, catalog_repository, bus, clock)
     list_models = providers.Singleton(ListModels, catalog_source)
     get_model = providers.Singleton(GetModel, catalog_source)
-    dispatch = providers.Singleton(Dispatch, upstream, breakers, inference_metrics, clock, breaker_policy)
+    admission_settings = providers.Callable(admission.admission_settings, settings)
+    rate_limiter = providers.Singleton(admission.rate_limiter, redis, settings, registry, clock)
+    limit_configs = providers.Singleton(
+        CachedLimitConfigs, providers.Singleton(PostgresLimitConfigRepository, engine), bus,
+        ttl_s=admission_settings.provided.config_cache_ttl_s,
+    )
+    provider_timings = providers.Singleton(MemoryProviderTimings)
+    admit_request = providers.Singleton(
+        AdmitRequest, rate_limiter, limit_configs, clock, defaults=admission_settings.provided.limits,
+        anonymous=admission_settings.provided.anonymous_limits,
+        ip_salt=providers.Callable(admission.ip_salt, settings, key_secret),
+        default_output_tokens=admission_settings.provided.default_output_tokens,
+    )
+    dispatch = providers.Singleton(Dispatch, upstream, breakers, inference_metrics, clock, breaker_policy,
+                                   provider_timings)
+    hold_credits = providers.Singleton(
+        HoldCredits, uow, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings),
+        ttl_s=providers.Callable(lambda s: s.hold_ttl_s, settings))
+    settle_request = providers.Singleton(
+        SettleRequest, uow, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings))
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, inference_metrics, clock, ids,
+        hold_credits, settle_request, admit_request,
         providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings),
     )
+
+    # admission control: rate limits, concurrency leases, per-key overrides, provider timings
+    set_key_limits = providers.Singleton(SetKeyLimits, key_directory, limit_configs, bus, clock, key_secret,
+                                         defaults=admission_settings.provided.limits)
+    clear_rate_limit_cache = providers.Singleton(ClearRateLimitCache, bus)
+    summarize_provider_timings = providers.Singleton(SummarizeProviderTimings, provider_timings)
+
+    # coupons: redemption credits the ledger in one transaction, then drops cached balances
+    redeem_coupon = providers.Singleton(RedeemCoupon, uow, clock, bus, holds)
+    list_available_coupons = providers.Singleton(ListAvailableCoupons, uow, clock)
+    get_redemption_history = providers.Singleton(GetRedemptionHistory, uow)
+    create_coupon = providers.Singleton(CreateCoupon, uow, clock)
+    list_coupons = providers.Singleton(ListCoupons, uow)
+    get_coupon = providers.Singleton(GetCoupon, uow)
+    get_coupon_stats = providers.Singleton(GetCouponStats, uow)
+    get_coupon_analytics = providers.Singleton(GetCouponAnalytics, uow, clock)
+    update_coupon = providers.Singleton(UpdateCoupon, uow, clock)
+    deactivate_coupon = providers.Singleton(DeactivateCoupon, uow, clock)
+
+    # credits: admin grants under the cap and daily limit, adjustments, refunds (Idempotency-Key aware),
+    # ledger reads, the caller's balance, and `gatewayz ledger verify`
+    grant_policy = providers.Singleton(
+        GrantPolicy, max_grant=providers.Callable(lambda s: s.admin_max_credit_grant, settings),
+        daily_limit=providers.Callable(lambda s: s.admin_daily_grant_limit, settings))
+    idempotent_write = providers.Singleton(IdempotentWrite, uow, clock)
+    balance_changed = providers.Singleton(BalanceChanged, bus, holds)
+    grant_credits = providers.Singleton(GrantCredits, idempotent_write, clock, key_directory, key_secret,
+                                        grant_policy, balance_changed)
+    add_credits = providers.Singleton(AddCredits, idempotent_write, clock, grant_policy, balance_changed)
+    adjust_credits = providers.Singleton(AdjustCredits, idempotent_write, clock, grant_policy, balance_changed)
+    bulk_add_credits = providers.Singleton(BulkAddCredits, idempotent_write, clock, grant_policy, balance_changed)
+    refund_credits = providers.Singleton(RefundCredits, idempotent_write, clock, balance_changed)
+    search_transactions = providers.Singleton(SearchTransactions, uow)
+    summarize_credits = providers.Singleton(SummarizeCredits, uow)
+    get_balance = providers.Singleton(GetBalance, uow, clock, holds)
+    list_own_transactions = providers.Singleton(ListOwnTransactions, uow)
+    verify_ledger = providers.Singleton(VerifyLedger, uow, clock, holds)
 
 
 def build_container(settings: Settings) -> Container:

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
 
-from gatewayz.settings import Settings
+from gatewayz.settings import Settings, SettingsError
 
 
 def key_secret(settings: Settings) -> bytes:
     if settings.key_secret:
         return settings.key_secret.encode()
     path = Path(settings.key_secret_file)
-    if path.exists():
-        return path.read_text().strip().encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    # Create exclusively with owner-only permissions; a concurrent first start reads the winner's value.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip().encode()
-    with os.fdopen(fd, "w") as f:
-        f.write(value)
+    if not path.exists():
+        _create(path)
+    value = path.read_text().strip()
+    if not value:
+        raise SettingsError(f"{path} is empty: delete it to generate a new key secret, or set GATEWAYZ_KEY_SECRET")
     return value.encode()
+
+
+def _create(path: Path) -> None:
+    """Write a private temporary file, then link it into place: the secret appears whole or not at all,
+    and of concurrent first starts (workers of one `serve`) exactly one wins; the others read its value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+
+from domain.limits import ANONYMOUS_LIMITS, DEFAULT_LIMITS, LimitConfig
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./gatewayz.db"
 
 
@@ -85,6 +89,12 @@ class Settings:
     anonymous_allowed_models: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     catalog_file: str | None = None
+    pricing_markup: Decimal = Decimal(1)
+    hold_ttl_s: float = 900.0  # a crashed process's holds lapse after this long
+    upstream_connect_timeout_s: float = 5.0
+    upstream_read_timeout_s: float = 120.0  # longest gap between reads of an answer
+    upstream_first_byte_timeout_s: float = 60.0  # longest wait for an answer to begin
+    admission: AdmissionSettings = field(default_factory=lambda: AdmissionSettings())
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -117,8 +127,61 @@ class Settings:
             anonymous_allowed_models=_list(env, "ANONYMOUS_ALLOWED_MODELS"),
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             catalog_file=env.get("GATEWAYZ_CATALOG_FILE") or None,
+            pricing_markup=_decimal(env, "PRICING_MARKUP", "1.0"),
+            hold_ttl_s=_float(env, "HOLD_TTL_SECONDS", 900.0),
+            upstream_connect_timeout_s=_float(env, "UPSTREAM_CONNECT_TIMEOUT_S", 5.0),
+            upstream_read_timeout_s=_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
+            upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
+            admission=AdmissionSettings.from_env(env),
             env=env,
         )
         if not settings.is_embedded and not settings.key_secret:
             raise SettingsError("GATEWAYZ_KEY_SECRET is required when DATABASE_URL is not the embedded SQLite")
         return settings
+
+
+def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    """A rate limit: unset keeps the default, 0 turns the scope off."""
+    value = _int(env, name, default if default is not None else 0)
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionSettings:
+    """Rate limits (#1689), the Redis failure policy, anonymous limits, the concurrency gate (#1734)."""
+
+    limits: LimitConfig = DEFAULT_LIMITS
+    anonymous_limits: LimitConfig = ANONYMOUS_LIMITS
+    fail_closed: bool = False
+    lease_ttl_s: float = 300.0          # a dead process's concurrency slots free themselves after this
+    redis_timeout_s: float = 0.5
+    config_cache_ttl_s: float = 60.0    # safety net only: changes are broadcast
+    default_output_tokens: int = 1024   # token estimate for a request without max_tokens
+    anonymous_ip_salt: str | None = None  # default: derived from the key secret
+    concurrency_limit: int = 200        # 0 turns the gate off
+    concurrency_queue_size: int = 500
+    concurrency_queue_timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AdmissionSettings:
+        d, anon = DEFAULT_LIMITS, ANONYMOUS_LIMITS
+        limits = LimitConfig(**{
+            scope: _limit(env, f"RATE_LIMIT_{scope.upper()}", getattr(d, scope)) for scope in d.__struct_fields__})
+        anonymous = msgspec.structs.replace(
+            anon, requests_per_minute=_limit(env, "ANONYMOUS_RATE_LIMIT_PER_MINUTE", anon.requests_per_minute),
+            requests_per_day=_limit(env, "ANONYMOUS_RATE_LIMIT_PER_DAY", anon.requests_per_day))
+        lease_ttl = _float(env, "RATE_LIMIT_LEASE_TTL_SECONDS", 300.0)
+        timeout = _float(env, "RATE_LIMIT_REDIS_TIMEOUT_SECONDS", 0.5)
+        if lease_ttl <= 0 or timeout <= 0:
+            raise SettingsError("RATE_LIMIT_LEASE_TTL_SECONDS and RATE_LIMIT_REDIS_TIMEOUT_SECONDS must be > 0")
+        return cls(
+            limits=limits, anonymous_limits=anonymous,
+            fail_closed=_bool(env, "RATE_LIMIT_FAIL_CLOSED", False),
+            lease_ttl_s=lease_ttl, redis_timeout_s=timeout,
+            config_cache_ttl_s=_float(env, "RATE_LIMIT_CONFIG_CACHE_TTL_SECONDS", 60.0),
+            default_output_tokens=_int(env, "RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024),
+            anonymous_ip_salt=env.get("ANONYMOUS_IP_SALT") or None,
+            concurrency_limit=_int(env, "CONCURRENCY_LIMIT", 200),
+            concurrency_queue_size=_int(env, "CONCURRENCY_QUEUE_SIZE", 500),
+            concurrency_queue_timeout_s=_float(env, "CONCURRENCY_QUEUE_TIMEOUT", 10.0),
+        )

@@ -10,7 +10,9 @@ from domain.limits import Decision, KeyLimits, LimitConfig
 
 class RateLimiter(Protocol):
     """Applies domain/limits.py's GCRA at the caller's `now` (epoch seconds, from the Clock).
-    Adapters that lose their backend raise `ServiceUnavailable(reason=...)`."""
+    Adapters that lose their backend raise `ServiceUnavailable(reason=...)`; when the outcome of an
+    admission is unknown (its answer was lost), the error's `details["lease_id"]` names the lease it
+    may have taken, so the caller can return it."""
 
     async def admit(self, subject: str, config: LimitConfig, tokens_estimate: int, now: float) -> Decision:
         """Check and consume every configured scope and take a concurrency lease, atomically, in one

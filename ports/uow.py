@@ -7,6 +7,8 @@ from typing import Protocol
 
 from ports.accounts import ApiKeyRepository, UserRepository
 from ports.audit import AuditLog
+from ports.coupons import CouponRepository
+from ports.idempotency import IdempotencyStore
 from ports.ledger import LedgerRepository
 
 
@@ -15,6 +17,8 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     ledger: LedgerRepository
     audit: AuditLog
+    coupons: CouponRepository
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> UnitOfWork: ...
 

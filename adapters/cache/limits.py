@@ -6,6 +6,8 @@ limiting resumes with the next admission."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Callable
 
 import structlog
@@ -28,6 +30,10 @@ class FailoverRateLimiter:
         self._monotonic = monotonic
         self._retry_s = retry_s
         self._down_until: float | None = None  # primary skipped until then
+        # Redis leases not known to be released (an admission whose answer was lost, a release that
+        # failed): released in the background once Redis answers again
+        self._unsure: deque[tuple[str, LimitConfig, str]] = deque(maxlen=10_000)
+        self._flushing: asyncio.Task[None] | None = None
 
     @property
     def degraded(self) -> bool:
@@ -42,10 +48,32 @@ class FailoverRateLimiter:
                         policy="fail_closed" if self._fail_closed else "fail_open")
         self._down_until = self._monotonic() + self._retry_s
 
-    def _recovered(self) -> None:
+    def _recovered(self, now: float) -> None:
         if self._down_until is not None:
             log.info("rate_limiter_recovered")
             self._down_until = None
+        if self._unsure and (self._flushing is None or self._flushing.done()):
+            self._flushing = asyncio.create_task(self._flush(now))
+
+    async def _flush(self, now: float) -> None:
+        """Release the unsure leases in the background (the request that found Redis back never waits)."""
+        while self._unsure:
+            subject, config, lease_id = self._unsure.popleft()
+            try:
+                await self._primary.settle(subject, config, lease_id, 0, None, now)
+            except ServiceUnavailable:
+                self._unsure.appendleft((subject, config, lease_id))
+                return
+
+    def _remember(self, subject: str, config: LimitConfig, exc: ServiceUnavailable) -> None:
+        lease_id = exc.details.get("lease_id")
+        if isinstance(lease_id, str):
+            self._unsure.append((subject, config, lease_id))
+
+    async def drain(self) -> None:
+        """Wait for the release of unsure leases, if one is running (shutdown, tests)."""
+        if self._flushing is not None:
+            await self._flushing
 
     def _degraded(self) -> None:
         self._on_degraded()
@@ -59,8 +87,9 @@ class FailoverRateLimiter:
                 decision = await self._primary.admit(subject, config, tokens_estimate, now)
             except ServiceUnavailable as exc:
                 self._lost("admit", exc)
+                self._remember(subject, config, exc)
             else:
-                self._recovered()
+                self._recovered(now)
                 return decision
         self._degraded()
         decision = await self._fallback.admit(subject, config, tokens_estimate, now)
@@ -70,17 +99,23 @@ class FailoverRateLimiter:
 
     async def settle(self, subject: str, config: LimitConfig, lease_id: str, tokens_estimate: int,
                      actual_tokens: int | None, now: float) -> bool:
-        """Never raises for a lost Redis: the lease then expires on its own (its TTL)."""
+        """A lost Redis raises ServiceUnavailable at once (the caller may retry); the lease is also
+        queued for release when Redis answers again, and expires on its own (its TTL) at the latest."""
         if lease_id.startswith(LOCAL):
             return await self._fallback.settle(subject, config, lease_id[len(LOCAL):], tokens_estimate,
                                                actual_tokens, now)
+        if not self._usable():
+            self._on_degraded()
+            self._unsure.append((subject, config, lease_id))
+            raise ServiceUnavailable("Rate limiter unavailable", reason="redis")
         try:
             settled = await self._primary.settle(subject, config, lease_id, tokens_estimate, actual_tokens, now)
         except ServiceUnavailable as exc:
             self._lost("settle", exc)
             self._on_degraded()
-            return False
-        self._recovered()
+            self._unsure.append((subject, config, lease_id))
+            raise
+        self._recovered(now)
         return settled
 
     async def concurrency(self, subject: str, now: float) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
 from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
@@ -27,8 +29,52 @@ def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The socket peer, unless the peer is a trusted proxy (TRUSTED_PROXIES, addresses or CIDRs):
+    then the right-most X-Forwarded-For address that is not itself a trusted proxy. A client can
+    prepend anything to the header; only what our own proxies appended is believed."""
     client = connection.scope.get("client")
-    return client[0] if client else None
+    peer = client[0] if client else None
+    settings = getattr(connection.app.state, "settings", None)
+    trusted = _networks(tuple(getattr(settings, "trusted_proxies", ()) or ()))
+    if peer is None or not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [h.strip() for value in connection.headers.getall("x-forwarded-for", [])
+            for h in value.split(",") if h.strip()]
+    nearest = peer
+    for hop in reversed(hops):
+        if _parse(hop) is None:
+            break  # garbage a client wrote: stop at the last hop our proxies vouched for
+        if not _is_trusted(hop, trusted):
+            return hop
+        nearest = hop
+    return nearest
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    nets = []
+    for entry in entries:
+        try:
+            nets.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue  # an unparsable entry trusts nobody (fails safe)
+    return tuple(nets)
+
+
+def _parse(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def _is_trusted(address: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    ip = _parse(address)
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in trusted)
 
 
 async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -60,13 +60,3 @@ class RequestContextMiddleware:
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
 
-
-async def echo_request_id(message: dict[str, Any], scope: dict[str, Any]) -> None:
-    """before_send hook: responses Litestar produces before routing (404, 405) get an id too."""
-    if message["type"] == "http.response.start":
-        headers = message.setdefault("headers", [])
-        if not any(name == b"x-request-id" for name, _ in headers):
-            state = scope.setdefault("state", {})
-            request_id = state.get("request_id") or request_id_from(scope)
-            state["request_id"] = request_id
-            headers.append((b"x-request-id", request_id.encode()))

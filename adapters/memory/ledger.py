@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import msgspec
 
 from adapters.memory.store import MemoryStore
 from domain.errors import Conflict
-from domain.ledger import CreditTransaction
+from domain.ledger import Balances, CreditTransaction, TransactionType
+from domain.ledger_check import AccountBalances
+from domain.ledger_queries import LedgerSummary, SystemBalances, TransactionQuery, summarize
 from domain.money import total
 
 
@@ -30,3 +33,33 @@ class MemoryLedgerRepository:
 
     async def sum_for_user(self, user_id: int) -> Decimal:
         return total(r.amount for r in self._s.ledger if r.user_id == user_id)
+
+    async def get(self, transaction_id: int) -> CreditTransaction | None:
+        return next((r for r in self._s.ledger if r.id == transaction_id), None)
+
+    async def search(self, query: TransactionQuery, *, limit: int, offset: int) -> list[CreditTransaction]:
+        return query.run(self._s.ledger, limit=limit, offset=offset)
+
+    async def summarize(self, *, user_id: int | None = None, since: datetime | None = None,
+                        until: datetime | None = None, detailed: bool = True) -> LedgerSummary:
+        query = TransactionQuery(user_id=user_id, since=since, until=until)
+        return summarize((r for r in self._s.ledger if query.matches(r)), detailed=detailed)
+
+    async def granted_since(self, created_by: str, since: datetime) -> Decimal:
+        return total(r.amount for r in self._s.ledger
+                     if r.created_by == created_by and r.transaction_type is TransactionType.ADMIN_CREDIT
+                     and r.amount > 0 and r.created_at is not None and r.created_at >= since)
+
+    async def rows_after(self, after_id: int, *, limit: int) -> list[CreditTransaction]:
+        return sorted((r for r in self._s.ledger if (r.id or 0) > after_id), key=lambda r: r.id or 0)[:limit]
+
+    async def history(self, user_id: int) -> list[CreditTransaction]:
+        return sorted((r for r in self._s.ledger if r.user_id == user_id), key=lambda r: r.id or 0)
+
+    async def user_balances(self, after_user_id: int, *, limit: int) -> list[AccountBalances]:
+        return [AccountBalances(user_id=u.id, balances=Balances(subscription_allowance=u.subscription_allowance,
+                                                                 purchased_credits=u.purchased_credits))
+                for u in sorted(self._s.users.values(), key=lambda u: u.id) if u.id > after_user_id][:limit]
+
+    async def system_balances(self) -> SystemBalances:
+        return SystemBalances(users=len(self._s.users), total=total(u.balance for u in self._s.users.values()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from adapters.memory.store import MemoryStore
+from domain.errors import NotFound
 from domain.limits import Decision, KeyLimits, LimitConfig, Scope, corrected, evaluate
 
 
@@ -63,13 +65,18 @@ class MemoryRateLimiter:
 
 
 class MemoryLimitConfigRepository:
-    def __init__(self) -> None:
+    """With a store, a key must exist in it (the SQL foreign key); without one, any id is accepted."""
+
+    def __init__(self, store: MemoryStore | None = None) -> None:
         self.rows: dict[int, tuple[KeyLimits, datetime]] = {}
+        self._store = store
 
     async def get(self, api_key_id: int) -> KeyLimits | None:
         row = self.rows.get(api_key_id)
         return row[0] if row else None
 
     async def put(self, api_key_id: int, limits: KeyLimits, *, now: datetime) -> KeyLimits:
+        if self._store is not None and api_key_id not in self._store.api_keys:
+            raise NotFound(f"API key {api_key_id} not found")
         self.rows[api_key_id] = (limits, now)
         return limits

@@ -10,6 +10,8 @@ from typing import Any
 from domain.accounts import User
 from domain.api_keys import ApiKey
 from domain.audit import AuditEvent
+from domain.coupons import Coupon, Redemption
+from domain.idempotency import IdempotencyRecord
 from domain.ledger import CreditTransaction
 
 
@@ -19,6 +21,9 @@ class MemoryStore:
     api_keys: dict[int, ApiKey] = field(default_factory=dict)
     ledger: list[CreditTransaction] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
+    coupons: dict[int, Coupon] = field(default_factory=dict)
+    redemptions: list[Redemption] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -27,7 +32,9 @@ class MemoryStore:
         return self.sequences[name]
 
     def snapshot(self) -> dict[str, Any]:
-        return {k: copy.copy(getattr(self, k)) for k in ("users", "api_keys", "ledger", "audit", "sequences")}
+        return {k: copy.copy(getattr(self, k))
+                for k in ("users", "api_keys", "ledger", "audit", "coupons", "redemptions", "idempotency",
+                          "sequences")}
 
     def restore(self, snap: dict[str, Any]) -> None:
         for k, v in snap.items():

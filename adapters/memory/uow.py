@@ -7,6 +7,8 @@ from typing import Any
 
 from adapters.memory.accounts import MemoryApiKeyRepository, MemoryUserRepository
 from adapters.memory.audit import MemoryAuditLog
+from adapters.memory.coupons import MemoryCouponRepository
+from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.memory.ledger import MemoryLedgerRepository
 from adapters.memory.store import MemoryStore
 
@@ -19,6 +21,8 @@ class MemoryUnitOfWork:
         self.api_keys = MemoryApiKeyRepository(store)
         self.ledger = MemoryLedgerRepository(store)
         self.audit = MemoryAuditLog(store)
+        self.coupons = MemoryCouponRepository(store)
+        self.idempotency = MemoryIdempotencyStore(store)
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         await self._s.lock.acquire()

@@ -167,3 +167,67 @@ rate_limit_configs = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# Coupons (#1717-#1726): codes stored upper-case, so the unique index is case-insensitive by construction.
+# times_used only moves by a conditional increment (never past max_uses); one redemption per user.
+coupons = Table(
+    "coupons", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(50), nullable=False, unique=True),
+    Column("value_usd", Money, nullable=False),
+    Column("coupon_scope", String(16), nullable=False),
+    Column("coupon_type", String(16), nullable=False, server_default="promotional"),
+    Column("max_uses", Integer, nullable=False),
+    Column("times_used", Integer, nullable=False, server_default="0"),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("assigned_to_user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    Column("created_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_by_type", String(16), nullable=False, server_default="admin"),
+    Column("description", String(500)),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("code = upper(code)", name="code_upper"),
+    CheckConstraint("coupon_scope IN ('user_specific', 'global')", name="scope"),
+    CheckConstraint("coupon_type IN ('promotional', 'referral', 'compensation', 'partnership')", name="type"),
+    CheckConstraint("created_by_type IN ('admin', 'system')", name="created_by_type"),
+    CheckConstraint("max_uses > 0 AND times_used >= 0 AND times_used <= max_uses", name="uses"),
+    CheckConstraint("(coupon_scope = 'global' AND assigned_to_user_id IS NULL) OR "
+                    "(coupon_scope = 'user_specific' AND assigned_to_user_id IS NOT NULL AND max_uses = 1)",
+                    name="assignment"),
+)
+
+coupon_redemptions = Table(
+    "coupon_redemptions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("coupon_id", Id, ForeignKey("coupons.id"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("value_applied", Money, nullable=False),
+    Column("user_balance_before", Money, nullable=False),
+    Column("user_balance_after", Money, nullable=False),
+    Column("transaction_id", Id, ForeignKey("credit_transactions.id", ondelete="SET NULL")),
+    Column("ip_address", String(64)),
+    Column("user_agent", String(500)),
+    Column("redeemed_at", UtcDateTime, nullable=False),
+    UniqueConstraint("coupon_id", "user_id"),
+    Index("ix_coupon_redemptions_user_redeemed", "user_id", "redeemed_at"),
+)
+
+# Idempotency-Key of credit writes (#1727-#1732): claimed in the write's own transaction, result stored
+# with it; (scope, key) unique, scope = operation + caller.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(200), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False, server_default="0"),
+    Column("body", JSON),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("scope", "key"),
+)
+
+# The rolling 24-hour admin grant total sums an admin's rows by created_by.
+Index("ix_credit_transactions_created_by_created_at", credit_transactions.c.created_by,
+      credit_transactions.c.created_at)

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from adapters.postgres.accounts import PostgresApiKeyRepository, PostgresUserRepository
 from adapters.postgres.audit import PostgresAuditLog
+from adapters.postgres.coupons import PostgresCouponRepository
 from adapters.postgres.failures import is_infrastructure_failure, unavailable
+from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.ledger import PostgresLedgerRepository
 
 
@@ -32,6 +34,8 @@ class PostgresUnitOfWork:
         self.api_keys = PostgresApiKeyRepository(self._conn)
         self.ledger = PostgresLedgerRepository(self._conn)
         self.audit = PostgresAuditLog(self._conn)
+        self.coupons = PostgresCouponRepository(self._conn)
+        self.idempotency = PostgresIdempotencyStore(self._conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -43,18 +43,19 @@ class RedisRateLimiter:
         return [base + ":t", base + ":l"]
 
     @asynccontextmanager
-    async def _redis(self) -> AsyncIterator[None]:
+    async def _redis(self, **details: str) -> AsyncIterator[None]:
         try:
             async with asyncio.timeout(self._timeout):
                 yield
         except (RedisError, OSError, TimeoutError) as exc:
-            raise ServiceUnavailable("Rate limiter unavailable", reason="redis", error=type(exc).__name__) from exc
+            raise ServiceUnavailable("Rate limiter unavailable", reason="redis", error=type(exc).__name__,
+                                     **details) from exc
 
     async def admit(self, subject: str, config: LimitConfig, tokens_estimate: int, now: float) -> Decision:
         lease_id = uuid.uuid4().hex
         args = [repr(now), tokens_estimate, lease_id, repr(self._lease_ttl), config.concurrent_requests or 0,
                 *(config.limit(s) or 0 for s in RATE_SCOPES)]
-        async with self._redis():
+        async with self._redis(lease_id=lease_id):  # a lost answer may hide a taken lease
             out = await self._admit(keys=self.keys(subject), args=args)
         allowed, violated, wait, active = bool(int(out[0])), int(out[1]), float(_text(out[2])), int(out[3])
         tats = {scope: float(t) for scope, raw in zip(RATE_SCOPES, out[4:10], strict=True) if (t := _text(raw))}

@@ -13,8 +13,10 @@ import msgspec
 
 from domain.catalog import Model, Offer, Provider
 from domain.inference import Caller, Chunk, Completion, InferenceRequest, Usage, estimate_tokens
+from domain.limits import Admission, rate_limit_headers
 from domain.requests import RequestRecord
 from domain.routing import Route, candidate_routes, check_anonymous, resolve_model
+from domain.services.admit_request import AdmitRequest
 from domain.services.dispatch import Dispatch, OpenedStream
 from domain.services.hold_credits import HoldCredits
 from domain.services.settle_request import SettleRequest
@@ -36,6 +38,7 @@ class Reply(msgspec.Struct, kw_only=True):
     upstream_s: float
     cost: Decimal
     elapsed_s: float
+    limit_headers: dict[str, str]
 
 
 class StreamReply(msgspec.Struct, kw_only=True):
@@ -48,6 +51,8 @@ class StreamReply(msgspec.Struct, kw_only=True):
     offer: Offer
     ttfb_s: float
     chunks: AsyncIterator[Chunk]
+    limit_headers: dict[str, str]
+    upstream_s: float = 0.0  # waiting on providers until the first chunk, failed attempts included
 
 
 class _Context(msgspec.Struct, kw_only=True):
@@ -59,13 +64,15 @@ class _Context(msgspec.Struct, kw_only=True):
     started: float
     model_id: str
     model: Model | None = None
+    admission: Admission | None = None
     held: Decimal | None = None
 
 
 class ChatCompletion:
     def __init__(self, catalog: CatalogSource, upstream: Upstream, dispatch: Dispatch, request_log: RequestLog,
                  metrics: InferenceMetrics, clock: Clock, ids: IdGenerator, hold: HoldCredits,
-                 settle: SettleRequest, anonymous_models: frozenset[str] = frozenset()) -> None:
+                 settle: SettleRequest, admit: AdmitRequest, anonymous_models: frozenset[str] = frozenset()) -> None:
+        self._admit = admit
         self._catalog = catalog
         self._upstream = upstream
         self._dispatch = dispatch
@@ -83,11 +90,13 @@ class ChatCompletion:
         try:
             ctx.model, routes = self._resolve(request, caller)                      # 2 resolve
             ctx.model_id = ctx.model.id
+            ctx.admission = await self._admit(caller, request)                      # 3 admit
             ctx.held = await self._hold(caller, ctx.request_id, ctx.model, routes, request)  # 4 hold
             if request.stream:
                 opened = await self._dispatch.open_stream(routes, request)          # 5 dispatch
                 return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=opened.provider,
-                                   offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=self._forward(ctx, opened))
+                                   offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=self._forward(ctx, opened),
+                                   upstream_s=opened.upstream_s, limit_headers=rate_limit_headers(ctx.admission))
             served = await self._dispatch.infer(routes, request)                     # 5 dispatch
         except BaseException as exc:
             await self._settle(ctx, None, None, None, exc, produced_output=False)    # 7 settle (release)
@@ -96,7 +105,8 @@ class ChatCompletion:
                                   produced_output=True)                               # 7 settle
         return Reply(request_id=ctx.request_id, model=ctx.model, provider=served.provider, offer=served.offer,
                      completion=served.completion, upstream_s=served.upstream_s, cost=cost,
-                     elapsed_s=self._clock.monotonic() - ctx.started)                # 6 return
+                     elapsed_s=self._clock.monotonic() - ctx.started,
+                     limit_headers=rate_limit_headers(ctx.admission))                 # 6 return
 
     def _resolve(self, request: InferenceRequest, caller: Caller) -> tuple[Model, list[Route]]:
         catalog = self._catalog.current()
@@ -146,7 +156,10 @@ class ChatCompletion:
 
     async def _settle(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
                       error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> Decimal:
-        """Charge (or release), then write the one request record. Never raises for bookkeeping."""
+        """Charge (or release), return the concurrency lease, write the one request record.
+        Never raises for bookkeeping."""
+        if ctx.admission is not None:
+            await self._admit.settle(ctx.admission, usage.total_tokens if usage is not None else None)
         cost: Decimal | None = None
         billing_error: str | None = None
         if ctx.model is not None:

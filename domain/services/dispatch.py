@@ -16,6 +16,7 @@ from domain.upstream import UpstreamError
 from ports.breakers import BreakerStore
 from ports.clock import Clock
 from ports.telemetry import InferenceMetrics
+from ports.timing import ProviderTimings
 from ports.upstream import Upstream
 
 
@@ -23,7 +24,7 @@ class Served(msgspec.Struct, kw_only=True):
     provider: Provider
     offer: Offer
     completion: Completion
-    upstream_s: float
+    upstream_s: float  # waiting on providers, failed attempts included
     failed_attempts: int = 0
 
 
@@ -34,13 +35,19 @@ class OpenedStream(msgspec.Struct, kw_only=True):
     offer: Offer
     first: Chunk
     rest: AsyncIterator[Chunk]
-    ttfb_s: float
+    ttfb_s: float  # the serving provider's time to its first chunk
     failed_attempts: int = 0
+    waited_s: float = 0.0  # on providers that failed before this one served
+
+    @property
+    def upstream_s(self) -> float:
+        return self.waited_s + self.ttfb_s
 
 
 class Dispatch:
     def __init__(self, upstream: Upstream, breakers: BreakerStore, metrics: InferenceMetrics, clock: Clock,
-                 policy: BreakerPolicy) -> None:
+                 policy: BreakerPolicy, timings: ProviderTimings) -> None:
+        self._timings = timings
         self._upstream = upstream
         self._breakers = breakers
         self._metrics = metrics
@@ -49,39 +56,52 @@ class Dispatch:
 
     async def infer(self, routes: list[Route], request: InferenceRequest) -> Served:
         errors: list[UpstreamError] = []
+        waited = 0.0
         for provider, offer in await self._order(routes):
             started = self._clock.monotonic()
             try:
                 completion = await self._upstream.infer(provider, offer, request)
             except UpstreamError as exc:
+                waited += self._timed(provider, request, started, ok=False)
                 self._failed(provider, exc, errors)
                 await self._record(provider.slug, exc)
                 continue
+            took = self._timed(provider, request, started, ok=True)
             await self._record(provider.slug, None)
             return Served(provider=provider, offer=offer, completion=completion,
-                          upstream_s=self._clock.monotonic() - started, failed_attempts=len(errors))
+                          upstream_s=waited + took, failed_attempts=len(errors))
         raise exhausted(errors)
 
     async def open_stream(self, routes: list[Route], request: InferenceRequest) -> OpenedStream:
         errors: list[UpstreamError] = []
+        waited = 0.0
         for provider, offer in await self._order(routes):
             started = self._clock.monotonic()
             chunks = self._upstream.infer_stream(provider, offer, request).__aiter__()
             try:
                 first = await anext(chunks)
             except StopAsyncIteration:
+                waited += self._timed(provider, request, started, ok=False)
                 exc = UpstreamError("Upstream returned an empty stream", status=502, provider=provider.slug)
                 self._failed(provider, exc, errors)
                 await self._record(provider.slug, exc)
                 continue
             except UpstreamError as exc:
+                waited += self._timed(provider, request, started, ok=False)
                 self._failed(provider, exc, errors)
                 await self._record(provider.slug, exc)
                 continue
+            took = self._timed(provider, request, started, ok=True)
             await self._record(provider.slug, None)
             return OpenedStream(provider=provider, offer=offer, first=first, rest=chunks,
-                                ttfb_s=self._clock.monotonic() - started, failed_attempts=len(errors))
+                                ttfb_s=took, failed_attempts=len(errors), waited_s=waited)
         raise exhausted(errors)
+
+    def _timed(self, provider: Provider, request: InferenceRequest, started: float, *, ok: bool) -> float:
+        """Seconds this attempt waited on the provider (time to answer, or to first chunk)."""
+        took = self._clock.monotonic() - started
+        self._timings.observe(provider.slug, took, ok, model=request.model)
+        return took
 
     async def record_midstream_failure(self, provider: str, exc: UpstreamError) -> None:
         await self._record(provider, exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,7 +47,6 @@ async def backend(database_url: str | None) -> AsyncIterator[Backend]:
         store = MemoryStore()
 
         async def deactivate_in_memory(user_id: int) -> None:
-            import msgspec
             store.users[user_id] = msgspec.structs.replace(store.users[user_id], is_active=False)
 
         yield Backend("memory", MemoryUnitOfWorkFactory(store), MemoryKeyDirectory(store), deactivate_in_memory)

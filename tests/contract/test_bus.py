@@ -32,12 +32,12 @@ class Inbox:
         await asyncio.sleep(0)
         self.sync(message)
 
-    async def wait_for(self, count: int, timeout: float = 2.0) -> list[str]:
+    async def wait_for(self, count: int) -> list[str]:
         async def enough() -> None:
             while len(self.messages) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
-        await asyncio.wait_for(enough(), timeout)
+        await asyncio.wait_for(enough(), 2.0)
         return self.messages
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -37,19 +37,14 @@ def app_env(request: pytest.FixtureRequest) -> dict[str, str]:
             "REDIS_PREFIX": request.getfixturevalue("redis_prefix")}
 
 
-def start(env: dict[str, str], **extra: Any) -> AbstractAsyncContextManager[Running]:
-    env = dict(env)
-    return running_app(env.pop("database_url"), **env, **extra)
-
-
 @pytest.fixture
 async def app(app_env: dict[str, str]) -> AsyncIterator[Running]:
-    async with start(app_env) as r:
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), **env) as r:
         yield r
 
 
 def unique(name: str) -> str:
-    import uuid
     return f"{name}-{uuid.uuid4().hex[:10]}@example.com"
 
 

@@ -20,6 +20,10 @@ PUBLIC_ROUTES: frozenset[str] = frozenset({
     "/v1/models",  # the model list: clients discover models before holding a key
     "/models",
     "/v1/models/{model_id}",  # declared as {model_id:path}: ids contain slashes
+    "/circuit-breakers",  # spec 05 (#1708): "Auth: None (public monitoring endpoint)"; resets are admin
+    "/circuit-breakers/{provider}",  # spec 05 (#1709)
+    "/api/diagnostics/concurrency",  # spec 09 (#1734): "Auth: None (public endpoint)"; load figures only
+    "/api/diagnostics/provider-timing",  # spec 09 (#1735): public; slow-call counts per provider/model
 })
 
 

@@ -9,15 +9,18 @@ from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.catalog_source import StaticCatalogSource
 from adapters.memory.clock import FixedClock
 from adapters.memory.holds import MemoryHoldStore
-from adapters.memory.store import MemoryStore
-from adapters.memory.uow import MemoryUnitOfWorkFactory
 from adapters.memory.ids import SequentialIdGenerator
+from adapters.memory.limits import MemoryLimitConfigRepository, MemoryRateLimiter
 from adapters.memory.requests import MemoryRequestLogStore
+from adapters.memory.store import MemoryStore
 from adapters.memory.telemetry import RecordingInferenceMetrics
+from adapters.memory.timing import MemoryProviderTimings
+from adapters.memory.uow import MemoryUnitOfWorkFactory
 from adapters.memory.upstream import ScriptedUpstream
 from domain.accounts import User
 from domain.breaker import BreakerPolicy
 from domain.catalog import Catalog, Model, Offer, Provider, ProviderKind
+from domain.services.admit_request import AdmitRequest
 from domain.services.chat_completion import ChatCompletion
 from domain.services.dispatch import Dispatch
 from domain.services.hold_credits import HoldCredits
@@ -55,6 +58,7 @@ class Kit:
     store: MemoryStore
     uow: MemoryUnitOfWorkFactory
     holds: MemoryHoldStore
+    limiter: MemoryRateLimiter
 
 
 def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decimal(100)) -> Kit:
@@ -64,13 +68,15 @@ def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decim
     breakers = MemoryBreakerStore(clock, policy)
     metrics = RecordingInferenceMetrics()
     log = MemoryRequestLogStore()
-    dispatch = Dispatch(upstream, breakers, metrics, clock, policy)
+    timings = MemoryProviderTimings()
+    dispatch = Dispatch(upstream, breakers, metrics, clock, policy, timings)
     store = MemoryStore()
     store.users[7] = User(id=7, email="payer@example.com", username="payer", purchased_credits=balance)
     store.sequences["users"] = 7
     uow = MemoryUnitOfWorkFactory(store)
     holds = MemoryHoldStore()
+    limiter = MemoryRateLimiter()
     pipeline = ChatCompletion(StaticCatalogSource(catalog()), upstream, dispatch, log, metrics, clock,
                               SequentialIdGenerator(), HoldCredits(uow, holds, clock), SettleRequest(uow, holds, clock),
-                              anonymous_models)
-    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds)
+                              AdmitRequest(limiter, MemoryLimitConfigRepository(), clock), anonymous_models)
+    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds, limiter)

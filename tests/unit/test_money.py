@@ -66,3 +66,14 @@ def test_a_balance_is_the_exact_sum_of_allowance_and_purchased_credits() -> None
     user = User(id=1, email="a@b.co", username="a", subscription_allowance=Decimal("12345678901234567890.0123456789"),
                 purchased_credits=Decimal("0.0000000001"))
     assert user.balance == Decimal("12345678901234567890.0123456790")
+
+
+@pytest.mark.parametrize("raw", ["1e20", "-1e20", "99999999999999999999.99999999999", "1e70", "-5e400"])
+def test_an_amount_beyond_what_the_ledger_columns_hold_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        usd(raw)
+
+
+def test_the_largest_amount_the_ledger_holds_is_accepted() -> None:
+    assert usd("99999999999999999999.9999999999") == Decimal("99999999999999999999.9999999999")
+    assert usd("-99999999999999999999.9999999999") == Decimal("-99999999999999999999.9999999999")

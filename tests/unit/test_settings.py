@@ -98,3 +98,21 @@ def test_a_given_key_secret_wins_over_the_file(tmp_path: Path) -> None:
     s = Settings.from_env({"GATEWAYZ_KEY_SECRET": "given", "GATEWAYZ_KEY_SECRET_FILE": str(tmp_path / "f")})
     assert key_secret(s) == b"given"
     assert not (tmp_path / "f").exists()
+
+
+def test_concurrent_first_starts_all_get_the_one_generated_secret(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(10):
+        s = Settings.from_env({"GATEWAYZ_KEY_SECRET_FILE": str(tmp_path / f"r{round_}" / "key_secret")})
+        with ThreadPoolExecutor(8) as pool:
+            values = set(pool.map(key_secret, [s] * 8))
+        assert len(values) == 1 and len(values.pop()) >= 32
+        assert [p.name for p in (tmp_path / f"r{round_}").iterdir()] == ["key_secret"]  # no temporary files left
+
+
+def test_an_empty_key_secret_file_is_refused_rather_than_used_as_an_empty_secret(tmp_path: Path) -> None:
+    path = tmp_path / "key_secret"
+    path.write_text("")
+    with pytest.raises(SettingsError, match="empty"):
+        key_secret(Settings.from_env({"GATEWAYZ_KEY_SECRET_FILE": str(path)}))

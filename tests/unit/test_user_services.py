@@ -105,6 +105,15 @@ async def test_negative_opening_credits_are_invalid_input_and_write_nothing() ->
     assert counts(w) == (0, 0, 0, 0)
 
 
+@pytest.mark.parametrize("credits", [Decimal("1e20"), Decimal("1e30"), Decimal("NaN"), Decimal("Infinity")])
+async def test_opening_credits_beyond_the_ledgers_range_are_invalid_input(credits: Decimal) -> None:
+    w = build_world()
+    with pytest.raises(InvalidInput) as caught:
+        await w.create_user(email="ada@example.com", credits=credits)
+    assert caught.value.field == "credits"
+    assert counts(w) == (0, 0, 0, 0)
+
+
 async def test_an_overlong_username_is_invalid_input() -> None:
     w = build_world()
     with pytest.raises(InvalidInput) as caught:

@@ -24,10 +24,12 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
 
 def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply) -> dict[str, str]:
     """`X-Gatewayz-Overhead-Ms`: time in the gateway so far, minus the time waiting on the provider."""
-    upstream_s = reply.upstream_s if isinstance(reply, Reply) else reply.ttfb_s
+    upstream_s = reply.upstream_s  # every provider attempt, the failed ones included
     started = request.scope.get("state", {}).get("t0")
     overhead_ms = max((time.perf_counter() - started - upstream_s) * 1000, 0.0) if started else 0.0
     return {
+        **reply.limit_headers,
+        "X-Gatewayz-Request-Id": reply.request_id,  # the id of the request row and its ledger entry
         "X-Gatewayz-Provider": reply.provider.slug,
         "X-Gatewayz-Model": reply.model.id,
         "X-Gatewayz-Overhead-Ms": f"{overhead_ms:.3f}",

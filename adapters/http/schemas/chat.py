@@ -71,7 +71,9 @@ class CompletionRequest(msgspec.Struct, kw_only=True):
 
 class EmbeddingRequest(msgspec.Struct, kw_only=True):
     model: Annotated[str, Meta(min_length=1, max_length=256)]
-    input: str | Annotated[list[str], Meta(min_length=1)] | Annotated[list[int], Meta(min_length=1)] | list[list[int]]
+    # Text, texts, token ids or token id arrays. msgspec allows one array type per union, so the item
+    # kinds share one list (a mixed list is the provider's to refuse).
+    input: str | Annotated[list[str | int | list[int]], Meta(min_length=1)]
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: PositiveInt | None = None
     user: str | None = None

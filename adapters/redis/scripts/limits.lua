@@ -9,7 +9,7 @@
 local names = {"requests_per_minute", "requests_per_hour", "requests_per_day",
                "tokens_per_minute", "tokens_per_hour", "tokens_per_day"}
 local periods = {60.0, 3600.0, 86400.0, 60.0, 3600.0, 86400.0}
-local EPSILON = 1e-6
+local EPSILON = 1e-3
 local CONCURRENCY_RETRY = 1.0
 local now = tonumber(ARGV[1])
 local tokens = tonumber(ARGV[2])

@@ -1,0 +1,38 @@
+"""The caller's own credits: GET /user/balance and GET /user/credit-transactions (newest first)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.params import QueryParameter
+
+from adapters.http.schemas.credits import BalanceOut, OwnTransactionsOut, PageOut, transaction_out
+from adapters.http.schemas.money import money
+
+
+class UserBalanceController(Controller):
+    path = "/user"
+    tags = ["user", "credits"]
+    opt = {"auth": "user"}
+
+    @get("/balance", operation_id="user_balance")
+    async def balance(self, request: Request[Any, Any, Any], state: State) -> BalanceOut:
+        view = await state.services.get_balance(request.state.principal.user.id)
+        b = view.balances
+        return BalanceOut(user_id=view.user_id, credits=money(b.total),
+                          subscription_allowance=money(b.subscription_allowance),
+                          purchased_credits=money(b.purchased_credits), held=money(view.held))
+
+    @get("/credit-transactions", operation_id="user_credit_transactions")
+    async def transactions(
+        self, request: Request[Any, Any, Any], state: State,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> OwnTransactionsOut:
+        page = await state.services.list_own_transactions(request.state.principal.user.id, limit=limit,
+                                                          offset=offset)
+        return OwnTransactionsOut(
+            transactions=[transaction_out(t) for t in page.transactions],
+            pagination=PageOut(total=len(page.transactions), limit=limit, offset=offset, has_more=page.has_more))

@@ -48,7 +48,9 @@ def _run_loop(coro: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     plan = Plan.make(args.quick, args.phases, args.profile)
     started, load_before = time.monotonic(), report.loadavg()
     print(f"Gatewayz benchmark ({'quick' if plan.quick else 'full'}): {', '.join(plan.phases)}; "

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -155,7 +156,19 @@ class Stack:
         self._start_gateway(env)
 
     def close(self) -> None:
-        """Stop every process, drop the database, delete the Redis keys. Idempotent."""
+        """Stop every process, drop the database, delete the Redis keys. Idempotent; a second
+        Ctrl-C while it runs is ignored, so cleanup always finishes."""
+        if threading.current_thread() is not threading.main_thread():
+            self._close()
+            return
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self._close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _close(self) -> None:
         for proc in reversed(self.procs):
             proc.stop()
         self.procs.clear()

@@ -4,201 +4,28 @@ routes). Two server processes sharing Redis show that breaker state is global.""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import select
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import anthropic
 import httpx
 import openai
 import pytest
 
-from gatewayz.migrations import migrate
-from tests.conftest import _admin_sql, in_thread, settings_env
+from tests.e2e.stack import Stack, start_gateway, wait_healthy
 from tests.integration.inference_kit import (
-    CATALOG,
     MESSAGES,
     PROMPT_TOKENS,
     REPLY,
     REPLY_TOKENS,
-    provider_env,
     sse_json,
 )
-from tests.services import free_port, unique_name
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_S = 30.0
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "Weather in a city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
 WEATHER_CALL = [{"name": "get_weather", "arguments": '{"city":"Paris"}'}]
 
-
-# ------------------------------------------------------------------ processes
-
-
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    url: str = ""
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
-
-    def stop(self) -> None:
-        """SIGTERM (a graceful shutdown), then SIGKILL to the process group it leads if it lingers."""
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
-
-
-def spawn(name: str, args: list[str], env: dict[str, str], logs: Path, stdout: int | IO[bytes] | None = None
-          ) -> Process:
-    log = logs / f"{name}.log"
-    with log.open("wb") as sink:
-        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=stdout or sink,
-                                 stderr=sink, start_new_session=True)
-    return Process(name=name, popen=popen, log=log)
-
-
-def start_fake(logs: Path) -> Process:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    fake = spawn("fake-upstream", ["-m", "tests.fakes.upstream", "--port", "0"], env, logs,
-                 stdout=subprocess.PIPE)
-    assert fake.popen.stdout is not None
-    deadline = time.monotonic() + STARTUP_S
-    fd, line = fake.popen.stdout.fileno(), b""
-    while time.monotonic() < deadline and b"\n" not in line:
-        if select.select([fd], [], [], 0.1)[0]:
-            data = os.read(fd, 4096)  # unbuffered: a buffered read would hide bytes from select()
-            if not data:
-                break
-            line += data
-    text = line.decode().split("\n")[0].strip()
-    if not text.startswith("fake upstream listening on "):
-        fake.stop()
-        pytest.fail(f"fake upstream did not start: {text!r} {fake.output()}")
-    fake.url = text.rsplit(" ", 1)[1]
-    return fake
-
-
-def start_gateway(name: str, env: dict[str, str], logs: Path) -> Process:
-    port = free_port()
-    gateway = spawn(name, ["-m", "gatewayz", "serve", "--host", "127.0.0.1", "--port", str(port)], env, logs)
-    gateway.url = f"http://127.0.0.1:{port}"
-    return gateway
-
-
-def wait_healthy(gateway: Process) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if gateway.popen.poll() is not None:
-            pytest.fail(f"{gateway.name} exited with {gateway.popen.returncode}: {gateway.output()}")
-        try:
-            if httpx.get(gateway.url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    gateway.stop()
-    pytest.fail(f"{gateway.name} did not answer /health within {STARTUP_S}s: {gateway.output()}")
-
-
-def wait_for_models(gateway: Process, count: int) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if len(httpx.get(gateway.url + "/v1/models", timeout=5).json()["data"]) == count:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"{gateway.name} never listed {count} models")
-
-
-def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "gatewayz", *args, "--json"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, (args, done.stdout, done.stderr)
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
-
-
-@dataclass
-class Stack:
-    fake: str
-    gateway: str
-    key: str
-    admin_key: str
-    env: dict[str, str]
-    logs: Path
-    processes: list[Process] = field(default_factory=list)
-
-    def script(self, model: str, **script: Any) -> None:
-        httpx.post(self.fake + "/_fake/script", json={"model": model, **script}, timeout=5).raise_for_status()
-
-    def upstream_requests(self) -> list[dict[str, Any]]:
-        return httpx.get(self.fake + "/_fake/requests", timeout=5).json()  # type: ignore[no-any-return]
-
-    def count(self, native: str) -> int:
-        return sum(1 for r in self.upstream_requests() if r["json"].get("model") == native)
-
-    def openai(self, key: str | None = None, url: str | None = None) -> openai.OpenAI:
-        return openai.OpenAI(base_url=(url or self.gateway) + "/v1", api_key=key or self.key, max_retries=0,
-                             timeout=20)
-
-    def anthropic(self, key: str | None = None) -> anthropic.Anthropic:
-        return anthropic.Anthropic(base_url=self.gateway, api_key=key or self.key, max_retries=0, timeout=20)
-
-
-@pytest.fixture(scope="session")
-def e2e_database_url(postgres_server_url: str) -> Iterator[str]:
-    """A database of its own, so no other test's catalog load can retire this suite's models."""
-    name = unique_name("gatewayz_e2e")
-    in_thread(asyncio.run, _admin_sql(postgres_server_url, f'CREATE DATABASE "{name}"'))
-    yield f"{postgres_server_url.rsplit('/', 1)[0]}/{name}"
-    in_thread(asyncio.run, _admin_sql(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="session")
-def stack(e2e_database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("e2e-logs")
-    fake = start_fake(logs)
-    processes = [fake]
-    try:
-        keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-        env = {**keep, **settings_env(DATABASE_URL=e2e_database_url, REDIS_URL=redis_url,
-                                      REDIS_PREFIX=unique_name("gwe2e") + ":", LOG_FORMAT="json"),
-               **provider_env(fake.url, UPSTREAM_READ_TIMEOUT_S=10), "PYTHONPATH": str(ROOT)}
-        env.pop("ADMIN_API_KEY", None)
-        in_thread(migrate, e2e_database_url)
-        gateway = start_gateway("gateway", env, logs)
-        processes.append(gateway)
-        with ThreadPoolExecutor(3) as pool:  # the CLI's catalog load reaches the running server by broadcast
-            loading = pool.submit(cli, env, "catalog", "load", str(CATALOG))
-            user, admin = pool.map(lambda args: cli(env, "users", "create", *args),
-                                   [("--email", "sdk@example.com", "--credits", "100"),
-                                    ("--email", "ops@example.com", "--admin")])
-            assert loading.result()["models"] == 6 and loading.result()["providers"] == 4
-        wait_healthy(gateway)
-        wait_for_models(gateway, 6)
-        yield Stack(fake=fake.url, gateway=gateway.url, key=user["api_key"], admin_key=admin["api_key"], env=env,
-                    logs=logs, processes=processes)
-    finally:
-        for process in reversed(processes):
-            process.stop()
 
 
 @pytest.fixture(autouse=True)

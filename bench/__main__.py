@@ -35,7 +35,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # SIGTERM cleans up exactly like Ctrl-C
+    """Ctrl-C, SIGTERM and SIGHUP all unwind the same way: wrk killed, then the stack cleaned up."""
+    wrk.stop_all()
+    raise KeyboardInterrupt
 
 
 def _run_loop(coro: Any) -> Any:
@@ -48,8 +50,7 @@ def _run_loop(coro: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGINT even when started with it ignored
         signal.signal(sig, _terminate)
     plan = Plan.make(args.quick, args.phases, args.profile)
     started, load_before = time.monotonic(), report.loadavg()

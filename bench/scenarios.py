@@ -43,8 +43,9 @@ class Plan:
     sweep_s: float = 10.0
     ttft_clients: int = 8  # per path: 8 streams through the gateway and 8 direct at any time
     ttft_s: float = 15.0
-    ramp: tuple[int, ...] = (100, 250, 500, 750)
+    ramp: tuple[int, ...] = (25, 50, 100, 250, 500, 750)  # stops at the first level that stalls
     ramp_stagger_s: float = 1.0
+    ramp_attempts: int = 2  # a level counts as stall-free when one of its attempts is
     profile_s: float = 10.0
     budget_s: float = 265.0  # the memory top-up stops here, so that `make bench` ends within 5 minutes
 
@@ -270,26 +271,44 @@ class Bench:
                  f" ({len(g_ok)} / {len(d_ok)} streams)")
         levels: list[dict[str, Any]] = []
         for n in p.ramp:
-            level = {"streams": n}
-            for name, t in (("direct", direct), ("gateway", gw)):
-                async with load.session() as s:
-                    started = time.perf_counter()
-                    results = await load.stream_level(s, t, n, p.ramp_stagger_s, timeout_s)
-                    level[name] = _stream_level_summary(results, pacing_s, time.perf_counter() - started)
-            self.served += n
+            level: dict[str, Any] = {"streams": n, "attempts": []}
+            for _ in range(p.ramp_attempts):  # a second try tells a scheduling hiccup from a real limit
+                attempt = {name: await self._stream_level(t, n, timeout_s)
+                           for name, t in (("direct", direct), ("gateway", gw))}
+                level["attempts"].append(attempt)
+                self.served += n
+                if _bad(attempt["gateway"]) == 0:
+                    break
+            level["gateway"] = min((a["gateway"] for a in level["attempts"]), key=_bad)
+            level["direct"] = min((a["direct"] for a in level["attempts"]), key=_bad)
+            level["harness_limited"] = _bad(level["direct"]) > 0  # even the fake called directly stalled
             levels.append(level)
             g, d = level["gateway"], level["direct"]
+            tries = len(level["attempts"])
             self.say(f"  {n:4} streams: gateway stalled {g['stalled_streams']}, failed {g['failed']}, "
-                     f"max gap {g['max_gap_ms']:.0f} ms | direct stalled {d['stalled_streams']}, "
-                     f"failed {d['failed']}, max gap {d['max_gap_ms']:.0f} ms")
-            if g["stalled_streams"] or g["failed"]:
+                     f"max gap {g['max_gap_ms']:.0f} ms, worker CPU {g['server_cpu_pct']}% "
+                     f"({g['server_cpu_ms_per_stream']} ms/stream) | direct stalled {d['stalled_streams']}, "
+                     f"failed {d['failed']}, max gap {d['max_gap_ms']:.0f} ms"
+                     + (f" (best of {tries} tries)" if tries > 1 else ""))
+            if _bad(g):
                 break
         out["ramp"] = levels
-        out["max_streams_no_stall"] = stats.max_clean_level(
-            (lv["streams"], lv["gateway"]["stalled_streams"] + lv["gateway"]["failed"]) for lv in levels)
-        out["direct_max_streams_no_stall"] = stats.max_clean_level(
-            (lv["streams"], lv["direct"]["stalled_streams"] + lv["direct"]["failed"]) for lv in levels)
+        out["max_streams_no_stall"] = stats.max_clean_level((lv["streams"], _bad(lv["gateway"])) for lv in levels)
+        out["direct_max_streams_no_stall"] = stats.max_clean_level((lv["streams"], _bad(lv["direct"]))
+                                                                   for lv in levels)
         self.results["streaming"] = out
+
+    async def _stream_level(self, t: Target, n: int, timeout_s: float) -> dict[str, Any]:
+        """n concurrent streams on one path, with the CPU the serving process spent on them."""
+        pid = self.stack.worker_pid() if t.url.startswith(self.stack.gateway.url) else self._fake_pid(t)  # type: ignore[union-attr]
+        async with load.session() as s:
+            started, cpu0 = time.perf_counter(), cpu_seconds(pid)
+            results = await load.stream_level(s, t, n, self.plan.ramp_stagger_s, timeout_s)
+            elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu0
+        summary = _stream_level_summary(results, PACING_MS / 1000, elapsed)
+        summary["server_cpu_pct"] = round(100 * cpu / elapsed, 1)
+        summary["server_cpu_ms_per_stream"] = round(1000 * cpu / max(n, 1), 3)
+        return summary
 
     # ------------------------------------------------------------------ 4. memory (second milestone)
 
@@ -325,6 +344,11 @@ class Bench:
                  f"{mem['rss_mb'][-1]} MB after {mem['after_requests'][-1]}")
 
 
+def _bad(level: dict[str, Any]) -> int:
+    """Streams that stalled or failed at one level."""
+    return int(level["stalled_streams"]) + int(level["failed"])
+
+
 def _stream_level_summary(results: list[load.StreamResult], pacing_s: float, elapsed_s: float) -> dict[str, Any]:
     ok = [r for r in results if r.ok]
     all_gaps = [g * 1000 for r in ok for g in stats.gaps(r.arrivals)]
@@ -336,6 +360,8 @@ def _stream_level_summary(results: list[load.StreamResult], pacing_s: float, ela
         "ok": len(ok), "failed": len(results) - len(ok), "errors": errors,
         "stalled_streams": sum(1 for r in ok if stats.stalls(r.arrivals, pacing_s)),
         "stalled_gaps": sum(stats.stalls(r.arrivals, pacing_s) for r in ok),
+        "stalled_gap_pct": round(100 * sum(stats.stalls(r.arrivals, pacing_s) for r in ok) / len(all_gaps), 2)
+        if all_gaps else 0.0,
         "max_gap_ms": round(max(all_gaps, default=0.0), 1),
         "p99_gap_ms": round(stats.percentile(all_gaps, 99), 1) if all_gaps else 0.0,
         "ttft_p99_ms": round(stats.percentile([r.ttft_ms for r in ok], 99), 1) if ok else None,

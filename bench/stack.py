@@ -135,7 +135,7 @@ class Stack:
         return self
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.failed = self.failed or kind is not None
+        self.failed = self.failed or (isinstance(kind, type) and not issubclass(kind, KeyboardInterrupt))
         self.close()
 
     def start(self) -> None:

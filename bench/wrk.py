@@ -80,17 +80,33 @@ def parse(output: str, connections: int) -> WrkResult:
                      p99_ms=d["p99_us"] / 1000, max_ms=d["max_us"] / 1000, mean_ms=d["mean_us"] / 1000)
 
 
+_running: set[subprocess.Popen[str]] = set()
+
+
+def stop_all() -> None:
+    """Kill the wrk runs in progress (on Ctrl-C: the thread waiting for one would otherwise wait)."""
+    for proc in list(_running):
+        if proc.poll() is None:
+            proc.kill()
+
+
 def run(t: Target, connections: int, duration_s: float, threads: int = 2, timeout_s: float = 10.0) -> WrkResult:
     """One wrk run (blocking). Threads never exceed connections (wrk refuses that)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua_script(t))
         script = Path(f.name)
+    cmd = ["wrk", "-t", str(min(threads, connections)), "-c", str(connections),
+           "-d", f"{max(round(duration_s), 1)}s", "--timeout", f"{timeout_s:.0f}s", "-s", str(script), t.url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _running.add(proc)
     try:
-        cmd = ["wrk", "-t", str(min(threads, connections)), "-c", str(connections),
-               "-d", f"{max(duration_s, 1):.0f}s", "--timeout", f"{timeout_s:.0f}s", "-s", str(script), t.url]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + timeout_s + 30)
-        if done.returncode != 0:
-            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
-        return parse(done.stdout, connections)
+        out, err = proc.communicate(timeout=duration_s + timeout_s + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
     finally:
+        _running.discard(proc)
         script.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {err[-2000:]}")
+    return parse(out, connections)

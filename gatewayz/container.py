@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.cache.catalog import CachedCatalog
 from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
+from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
@@ -66,6 +67,7 @@ from domain.services.issue_api_key import IssueApiKey
 from domain.services.key_limits import ClearRateLimitCache, SetKeyLimits
 from domain.services.load_catalog import LoadCatalog
 from domain.services.model_queries import GetModel, ListModels
+from domain.services.post_settlements import PostSettlements
 from domain.services.provider_timing import SummarizeProviderTimings
 from domain.services.redeem_coupon import RedeemCoupon
 from domain.services.refund_credits import RefundCredits
@@ -167,6 +169,16 @@ async def _upstream(settings: Settings) -> AsyncIterator[ProviderUpstream]:
         await upstream.close()
 
 
+async def _settlements(post: PostSettlements) -> AsyncIterator[WriteBehindSettlements]:
+    """Ledger rows of settled requests are written in batches and flushed on shutdown."""
+    journal = WriteBehindSettlements(post)
+    journal.start()
+    try:
+        yield journal
+    finally:
+        await journal.stop()
+
+
 def _probes(engine: AsyncEngine, redis: aioredis.Redis | None) -> list[Any]:
     probes: list[Any] = [DatabaseProbe(engine)]
     if redis is not None:
@@ -200,6 +212,8 @@ class Container(containers.DeclarativeContainer):
     breaker_providers = providers.Singleton(_catalog_providers, catalog_source)
     inference_metrics = providers.Singleton(PrometheusInferenceMetrics, registry)
     request_log = providers.Resource(_request_log, engine)
+    post_settlements = providers.Singleton(PostSettlements, uow)
+    settlements = providers.Resource(_settlements, post_settlements)
     holds = providers.Singleton(_holds, redis, settings)
     upstream = providers.Resource(_upstream, settings)
 
@@ -238,10 +252,10 @@ class Container(containers.DeclarativeContainer):
     dispatch = providers.Singleton(Dispatch, upstream, breakers, inference_metrics, clock, breaker_policy,
                                    provider_timings)
     hold_credits = providers.Singleton(
-        HoldCredits, uow, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings),
+        HoldCredits, uow, holds, settlements, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings),
         ttl_s=providers.Callable(lambda s: s.hold_ttl_s, settings))
     settle_request = providers.Singleton(
-        SettleRequest, uow, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings))
+        SettleRequest, settlements, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings))
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, inference_metrics, clock, ids,
         hold_credits, settle_request, admit_request,

@@ -19,8 +19,9 @@ class HoldStore(Protocol):
         """Set the balance to check against, unless one is already set."""
         ...
 
-    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> None:
-        """Close the hold and take `charged` off the balance (zero: a plain release). Idempotent."""
+    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> bool:
+        """Close the hold and take `charged` off the balance (zero: a plain release). Idempotent:
+        False when this request was settled before (nothing changes)."""
         ...
 
     async def forget_balance(self, user_id: int) -> None:

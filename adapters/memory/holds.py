@@ -34,13 +34,14 @@ class MemoryHoldStore:
     async def prime(self, user_id: int, balance: Decimal) -> None:
         self.balances.setdefault(user_id, balance)
 
-    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> None:
+    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> bool:
         if request_id in self._settled:
-            return
+            return False
         self._settled.add(request_id)
         self.holds.get(user_id, {}).pop(request_id, None)
         if user_id in self.balances:
             self.balances[user_id] -= charged
+        return True
 
     async def forget_balance(self, user_id: int) -> None:
         self.balances.pop(user_id, None)

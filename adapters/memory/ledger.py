@@ -26,6 +26,10 @@ class MemoryLedgerRepository:
         self._s.ledger = [*self._s.ledger, stored]
         return stored
 
+    async def recorded_requests(self, request_ids: list[str]) -> set[str]:
+        wanted = set(request_ids)
+        return {r.request_id for r in self._s.ledger if r.request_id in wanted}
+
     async def list_for_user(self, user_id: int, *, limit: int, offset: int) -> list[CreditTransaction]:
         mine = [r for r in self._s.ledger if r.user_id == user_id]
         mine.sort(key=lambda r: (r.created_at, r.id), reverse=True)

@@ -54,6 +54,12 @@ class PostgresLedgerRepository:
             raise Conflict(f"request {row.request_id} already recorded", code="duplicate_request") from exc
         return transaction_from_row(result.mappings().one())
 
+    async def recorded_requests(self, request_ids: list[str]) -> set[str]:
+        if not request_ids:
+            return set()
+        rows = await self._conn.execute(select(ct.c.request_id).where(ct.c.request_id.in_(request_ids)))
+        return {r for r in rows.scalars() if r is not None}
+
     async def list_for_user(self, user_id: int, *, limit: int, offset: int) -> list[CreditTransaction]:
         rows = (await self._conn.execute(select(ct).where(ct.c.user_id == user_id)
                                          .order_by(ct.c.created_at.desc(), ct.c.id.desc())

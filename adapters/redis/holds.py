@@ -61,10 +61,11 @@ class RedisHoldStore:
         except (RedisError, OSError) as exc:
             raise ServiceUnavailable("Credit holds unavailable", reason="redis") from exc
 
-    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> None:
+    async def settle(self, user_id: int, request_id: str, charged: Decimal) -> bool:
         keys = [*self._keys(user_id), f"{self._p}settled:{{u:{user_id}}}:{request_id}"]
         try:
-            await self._settle(keys=keys, args=[request_id, _micro(charged, ROUND_CEILING), self._marker_ttl])
+            return bool(await self._settle(keys=keys, args=[request_id, _micro(charged, ROUND_CEILING),
+                                                            self._marker_ttl]))
         except (RedisError, OSError) as exc:
             raise ServiceUnavailable("Credit holds unavailable", reason="redis") from exc
 

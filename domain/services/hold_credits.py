@@ -12,13 +12,15 @@ from domain.pricing import hold_estimate, is_free, output_allowance
 from domain.routing import Route
 from ports.clock import Clock
 from ports.holds import HoldStore
+from ports.settlements import SettlementJournal
 from ports.uow import UnitOfWorkFactory
 
 
 class HoldCredits:
-    def __init__(self, uow: UnitOfWorkFactory, holds: HoldStore, clock: Clock, *, markup: Decimal = Decimal(1),
-                 ttl_s: float = 900.0) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, holds: HoldStore, journal: SettlementJournal, clock: Clock, *,
+                 markup: Decimal = Decimal(1), ttl_s: float = 900.0) -> None:
         self._uow = uow
+        self._journal = journal
         self._holds = holds
         self._clock = clock
         self._markup = markup
@@ -51,4 +53,4 @@ class HoldCredits:
             user = await uow.users.get(user_id)
         if user is None:
             raise NotFound(f"User {user_id} not found")
-        return user.balance
+        return user.balance - self._journal.pending_for(user_id)  # charges not yet in the ledger

@@ -1,5 +1,7 @@
 """SettleRequest (pipeline step 7): charge what a request used, priced by the offer that served,
-and release the rest of its hold. Idempotent by request_id (the ledger's unique request_id)."""
+and release the rest of its hold. Idempotent by request_id: the hold store settles an id once,
+and the ledger's unique request_id guards the written row. The ledger row itself is written
+behind (SettlementJournal), in batches, off the request path."""
 
 from __future__ import annotations
 
@@ -8,15 +10,13 @@ from decimal import Decimal
 import msgspec
 
 from domain.catalog import Model, Offer
-from domain.errors import Conflict
 from domain.inference import Caller, Usage
-from domain.ledger import TransactionType
 from domain.money import ZERO
 from domain.pricing import request_cost
-from domain.services.post_transaction import post_transaction
+from domain.settlements import PendingCharge
 from ports.clock import Clock
 from ports.holds import HoldStore
-from ports.uow import UnitOfWorkFactory
+from ports.settlements import SettlementJournal
 
 
 class Settlement(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,9 +26,9 @@ class Settlement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SettleRequest:
-    def __init__(self, uow: UnitOfWorkFactory, holds: HoldStore, clock: Clock, *,
+    def __init__(self, journal: SettlementJournal, holds: HoldStore, clock: Clock, *,
                  markup: Decimal = Decimal(1)) -> None:
-        self._uow = uow
+        self._journal = journal
         self._holds = holds
         self._clock = clock
         self._markup = markup
@@ -40,24 +40,18 @@ class SettleRequest:
                        usage: Usage | None, held: Decimal | None, *, produced_output: bool) -> Settlement:
         """`produced_output` False (every provider failed, empty answer): release without charge."""
         cost = self.cost(offer, usage) if offer is not None and usage is not None and produced_output else ZERO
-        if caller.user_id is None:
+        if caller.user_id is None or (held is None and cost == 0):
             return Settlement(cost=cost, charged=ZERO)
-        charged, replayed = ZERO, False
+        # The hold store settles each request id once, for every process: a replay stops here.
+        if not await self._holds.settle(caller.user_id, request_id, cost):
+            return Settlement(cost=cost, charged=ZERO, replayed=True)
         if cost > 0:
-            try:
-                async with self._uow() as uow:
-                    await post_transaction(
-                        uow, user_id=caller.user_id, amount=-cost, kind=TransactionType.API_USAGE,
-                        now=self._clock.now(), description=f"API usage: {model.id}", request_id=request_id,
-                        created_by=f"api_key:{caller.api_key_id}" if caller.api_key_id else None,
-                        metadata=_metadata(model, offer, usage, held, cost))
-                    await uow.commit()
-                charged = cost
-            except Conflict:
-                replayed = True  # this request was settled before: nothing changes
-        if held is not None or charged:
-            await self._holds.settle(caller.user_id, request_id, charged)
-        return Settlement(cost=cost, charged=charged, replayed=replayed)
+            await self._journal.submit(PendingCharge(
+                user_id=caller.user_id, request_id=request_id, amount=cost, created_at=self._clock.now(),
+                description=f"API usage: {model.id}",
+                created_by=f"api_key:{caller.api_key_id}" if caller.api_key_id else None,
+                metadata=_metadata(model, offer, usage, held, cost)))
+        return Settlement(cost=cost, charged=cost)
 
 
 def _metadata(model: Model, offer: Offer | None, usage: Usage | None, held: Decimal | None,

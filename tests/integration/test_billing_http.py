@@ -37,6 +37,8 @@ async def app(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Running, Fa
 
 
 async def ledger(r: Running, user_id: int) -> list[Decimal]:
+    """The user's ledger, after the settlement journal (written behind) has been flushed."""
+    await (await r.service("settlements")).flush()
     engine = await r.service("engine")
     async with engine.connect() as conn:
         rows = await conn.execute(select(ct.c.amount).where(ct.c.user_id == user_id).order_by(ct.c.id))

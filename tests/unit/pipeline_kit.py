@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from adapters.cache.settlements import WriteBehindSettlements
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.catalog_source import StaticCatalogSource
 from adapters.memory.clock import FixedClock
@@ -24,6 +25,7 @@ from domain.services.admit_request import AdmitRequest
 from domain.services.chat_completion import ChatCompletion
 from domain.services.dispatch import Dispatch
 from domain.services.hold_credits import HoldCredits
+from domain.services.post_settlements import PostSettlements
 from domain.services.settle_request import SettleRequest
 
 
@@ -59,6 +61,7 @@ class Kit:
     uow: MemoryUnitOfWorkFactory
     holds: MemoryHoldStore
     limiter: MemoryRateLimiter
+    settlements: WriteBehindSettlements
 
 
 def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decimal(100)) -> Kit:
@@ -76,7 +79,9 @@ def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decim
     uow = MemoryUnitOfWorkFactory(store)
     holds = MemoryHoldStore()
     limiter = MemoryRateLimiter()
+    settlements = WriteBehindSettlements(PostSettlements(uow))
     pipeline = ChatCompletion(StaticCatalogSource(catalog()), upstream, dispatch, log, metrics, clock,
-                              SequentialIdGenerator(), HoldCredits(uow, holds, clock), SettleRequest(uow, holds, clock),
+                              SequentialIdGenerator(), HoldCredits(uow, holds, settlements, clock),
+                              SettleRequest(settlements, holds, clock),
                               AdmitRequest(limiter, MemoryLimitConfigRepository(), clock), anonymous_models)
-    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds, limiter)
+    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds, limiter, settlements)

@@ -33,13 +33,21 @@ def usage_rows(k: Kit) -> list[Decimal]:
     return [r.amount for r in k.store.ledger if r.transaction_type is TransactionType.API_USAGE]
 
 
+async def flushed(k: Kit) -> Kit:
+    """Settlement rows are written behind; flush the journal before reading the ledger."""
+    await k.settlements.flush()
+    return k
+
+
 async def test_a_served_request_is_charged_exactly_at_the_serving_offers_price() -> None:
     k = kit()
     reply = await k.pipeline(chat(), PAYER)
     assert isinstance(reply, Reply)
     # 10 prompt tokens at $1/M + 2 completion tokens at $2/M
     assert reply.cost == Decimal("0.000014")
-    assert usage_rows(k) == [Decimal("-0.0000140000")]
+    assert k.store.ledger == [] and k.settlements.pending_for(7) == Decimal("0.000014")  # not yet written
+    await flushed(k)
+    assert usage_rows(k) == [Decimal("-0.0000140000")] and k.settlements.pending_for(7) == 0
     assert balance(k) == Decimal("99.999986")
     [row] = k.store.ledger
     assert row.request_id == reply.request_id and row.metadata["provider"] == "alpha"
@@ -52,7 +60,7 @@ async def test_failover_bills_the_dearer_offer_that_actually_served() -> None:
     k.upstream.scripts["chat-1-a"] = Scripted(error=UpstreamError("down", status=503))
     reply = await k.pipeline(chat(), PAYER)
     assert reply.provider.slug == "beta"
-    assert usage_rows(k) == [Decimal("-0.0000420000")]  # 10 x $3/M + 2 x $6/M
+    assert usage_rows(await flushed(k)) == [Decimal("-0.0000420000")]  # 10 x $3/M + 2 x $6/M
 
 
 async def test_when_every_provider_fails_nothing_is_billed_and_the_hold_is_released() -> None:
@@ -75,7 +83,7 @@ async def test_a_stream_cut_by_the_client_is_billed_for_what_was_produced() -> N
     produced = "".join(c.text for c in chunks)
     assert produced == "one two"
     # estimated: the prompt estimate (5) at $1/M + tokens of "one two" (2) at $2/M
-    assert usage_rows(k) == [Decimal("-0.0000090000")]
+    assert usage_rows(await flushed(k)) == [Decimal("-0.0000090000")]
 
 
 async def test_the_stream_usage_chunk_carries_the_cost() -> None:
@@ -97,11 +105,21 @@ async def test_insufficient_credits_is_402_and_no_provider_is_called() -> None:
 async def test_settling_the_same_request_twice_changes_nothing() -> None:
     k = kit()
     reply = await k.pipeline(chat(), PAYER)
-    settle = SettleRequest(k.uow, k.holds, k.clock)
+    settle = SettleRequest(k.settlements, k.holds, k.clock)
     again = await settle(PAYER, reply.request_id, reply.model, reply.offer, Usage(prompt_tokens=10,
                          completion_tokens=2), None, produced_output=True)
     assert again.replayed and again.charged == 0
+    await flushed(k)
     assert len(usage_rows(k)) == 1 and balance(k) == Decimal("99.999986")
+
+
+async def test_a_charge_replayed_into_the_journal_is_written_once() -> None:
+    k = kit()
+    reply = await k.pipeline(chat(), PAYER)
+    [charge] = k.settlements._buffer
+    await k.settlements.submit(charge)  # e.g. a batch retried after a lost commit acknowledgement
+    await flushed(k)
+    assert len(usage_rows(k)) == 1 and k.store.ledger[-1].request_id == reply.request_id
 
 
 async def test_concurrent_requests_never_hold_more_than_the_balance() -> None:
@@ -113,5 +131,6 @@ async def test_concurrent_requests_never_hold_more_than_the_balance() -> None:
     admitted = [r for r in results if isinstance(r, Reply)]
     refused = [r for r in results if isinstance(r, InsufficientCredits)]
     assert (len(admitted), len(refused)) == (10, 40)
+    await flushed(k)
     assert balance(k) >= 0
     assert balance(k) == per_hold * 10 + sum(r.amount for r in k.store.ledger)

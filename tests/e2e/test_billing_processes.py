@@ -4,8 +4,8 @@ user's balance, every request is charged once, the ledger verifies, and the SDK 
 from __future__ import annotations
 
 import subprocess
-import time
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 

@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(stack=stack, plan=plan, deadline=started + plan.budget_s)
             results = _run_loop(bench.run())
             results["served_total"] = bench.served
-            if stack.gateway is not None:  # graceful stop flushes the write-behind: count what it wrote
-                stack.gateway.stop()
-                governance = stack.governance()
+            governance = stack.stop_gateway(plan.stop_grace_s)
     except KeyboardInterrupt:
         print("\ninterrupted: everything started was stopped and the database dropped", file=sys.stderr)
         return 130
@@ -88,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(rows, plan.quick))
     print()
     if governance:
+        stop = governance.get("stop") or {}
         print(f"governance: {governance.get('request_rows')} request rows, {governance.get('usage_rows')} usage "
-              f"ledger rows for {results['served_total']} requests sent; spent ${governance.get('spent_usd')}")
+              f"ledger rows for {results['served_total']} requests sent; spent ${governance.get('spent_usd')}; "
+              f"settlements missing after shutdown: {governance.get('settlements_missing')} (graceful stop took "
+              f"{stop.get('stop_s')}s{', then SIGKILL' if stop.get('forced') else ''})")
     print(f"load average before {load_before}, after {payload['load_average']['after']} "
           f"({payload['machine']['cores']} cores); {payload['run']['seconds']}s; results in {path}")
     return 1 if args.strict and not payload["all_targets_met"] else 0

@@ -71,6 +71,12 @@ TARGETS: tuple[Target, ...] = (
            _get("streaming", "direct_max_streams_no_stall"), None),
     Target("worker RSS (peak of milestones)", "MB", "<= 150", _get("memory", "peak_rss_mb"), lambda v: v <= 150),
     Target("RSS growth", "%", "< 10", _get("memory", "growth_pct"), lambda v: v < 10),
+    Target("settlement backlog when the load stopped", "rows", "-",
+           _get("memory", "settlements", "backlog_when_load_stopped"), None),
+    Target("settlement write-behind drain rate", "rows/s", "-", _get("memory", "settlements", "drain_rows_per_s"),
+           None),
+    Target("settlements missing after graceful stop", "rows", "0", _get("governance", "settlements_missing"),
+           lambda v: v <= 0),
 )
 
 
@@ -88,7 +94,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "not measured"
-    if unit in ("req/s", "streams"):
+    if unit in ("req/s", "streams", "rows", "rows/s"):
         return f"{value:,.0f} {unit}"
     return f"{value:,.2f} {unit}"
 

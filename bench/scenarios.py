@@ -47,7 +47,9 @@ class Plan:
     ramp_stagger_s: float = 1.0
     ramp_attempts: int = 2  # a level counts as stall-free when one of its attempts is
     profile_s: float = 10.0
-    budget_s: float = 265.0  # the memory top-up stops here, so that `make bench` ends within 5 minutes
+    budget_s: float = 250.0  # load and drain end here, so that `make bench` ends within 5 minutes
+    drain_s: float = 20.0  # of the budget, kept for watching the settlement backlog drain
+    stop_grace_s: float = 30.0  # SIGTERM -> SIGKILL: time for the gateway's shutdown flush
 
     @classmethod
     def make(cls, quick: bool, phases: tuple[str, ...], with_profile: bool) -> Plan:
@@ -55,7 +57,7 @@ class Plan:
             return cls(phases=phases, profile=with_profile)
         return cls(quick=True, phases=phases, profile=with_profile, memory_total=4_000, latency_warmup=50,
                    latency_n=300, sweep=(32, 128), sweep_s=3.0, ttft_clients=4, ttft_s=4.0, ramp=(50, 100),
-                   ramp_stagger_s=0.5, profile_s=3.0, budget_s=50.0)
+                   ramp_stagger_s=0.5, profile_s=3.0, budget_s=45.0, drain_s=5.0, stop_grace_s=10.0)
 
 
 def chat(model: str, *, stream: bool = False) -> dict[str, Any]:
@@ -315,13 +317,16 @@ class Bench:
     async def memory_end(self) -> None:
         """Top up to `memory_total` requests with wrk at c=64 on the zero-delay path, within the
         run's time budget: when the gateway is too slow for that, the second milestone is taken
-        at the count reached (the table's label shows the real counts)."""
+        at the count reached (the table's label shows the real counts). Then watch the settlement
+        write-behind catch up: its backlog, how fast it drains, the RSS once it has."""
         total, gw, rate = self.plan.memory_total, self.gw(MODEL), 0.0
+        mem = self.results.setdefault("memory", {"after_requests": [], "rss_mb": []})
+        load_deadline = self.deadline - self.plan.drain_s
         while (remaining := total - self.served) > 0:
-            left = self.deadline - time.monotonic()
+            left = load_deadline - time.monotonic()
             if left < 2:
                 self.say(f"memory: time budget spent at {self.served} requests (wanted {total})")
-                self.results.setdefault("memory", {})["capped_by_time"] = True
+                mem["capped_by_time"] = True
                 break
             if not rate:  # a short probe for the zero-delay rate, then size the run from it
                 seconds = min(3.0, left)
@@ -330,9 +335,8 @@ class Bench:
             self.say(f"memory: {self.served} requests served; {remaining} to go, {seconds:.0f}s at c=64")
             r = await self._load(gw, 64, seconds)
             rate = max(r["rps"], 1.0)
-        await asyncio.sleep(1.0)  # write-behind flush, then quiet
+        await asyncio.sleep(1.0)
         pid = self.stack.worker_pid()
-        mem = self.results.setdefault("memory", {"after_requests": [], "rss_mb": []})
         if mem.get("worker_pid") not in (None, pid):
             mem["worker_restarted"] = True  # a different worker: growth would be meaningless
         mem["after_requests"].append(self.served)
@@ -342,6 +346,34 @@ class Bench:
         mem["peak_rss_mb"] = max(mem["rss_mb"])
         self.say(f"memory: RSS {mem['rss_mb'][0]} MB after {mem['after_requests'][0]} requests, "
                  f"{mem['rss_mb'][-1]} MB after {mem['after_requests'][-1]}")
+        await self._settlement_drain(pid, mem)
+
+    async def _settlement_drain(self, pid: int, mem: dict[str, Any]) -> None:
+        """Usage ledger rows are written behind the responses: how far behind the request log
+        they are once the load stops, how fast the backlog drains, and the RSS once it has (or
+        when it stops making progress, or time runs out)."""
+        try:
+            logged, written = await self.stack.written_rows()
+        except Exception as exc:
+            mem["settlements"] = {"error": f"{type(exc).__name__}: {exc}"}
+            return
+        backlog0, start, first, idle = max(logged - written, 0), time.monotonic(), written, 0
+        while logged - written > 0 and time.monotonic() < self.deadline and idle < 3:
+            await asyncio.sleep(1.0)
+            before = written
+            logged, written = await self.stack.written_rows()
+            idle = idle + 1 if written == before else 0
+        elapsed = time.monotonic() - start
+        mem["settlements"] = {
+            "backlog_when_load_stopped": backlog0,  # request-log rows without their usage ledger row
+            "drain_rows_per_s": round((written - first) / elapsed, 1) if backlog0 and elapsed > 0.5 else None,
+            "drain_s": round(elapsed, 1), "backlog_left": max(logged - written, 0),
+            "rss_after_drain_mb": round(rss_mb(pid), 1),
+        }
+        m = mem["settlements"]
+        self.say(f"settlements: {backlog0} usage rows behind the request log when the load stopped; "
+                 f"{m['backlog_left']} after {elapsed:.0f}s ({m['drain_rows_per_s']} rows/s); "
+                 f"RSS then {m['rss_after_drain_mb']} MB")
 
 
 def _bad(level: dict[str, Any]) -> int:

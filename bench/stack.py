@@ -73,14 +73,17 @@ class Proc:
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
-    def stop(self) -> None:
-        """SIGTERM (graceful: the gateway flushes its write-behind), then SIGKILL its whole group."""
+    def stop(self, grace_s: float = 15.0) -> dict[str, float | bool]:
+        """SIGTERM (graceful: the gateway flushes its write-behind), then SIGKILL its whole group.
+        Returns how long the graceful stop took and whether it had to be forced."""
+        started, forced = time.monotonic(), False
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
             try:
-                self.popen.wait(15)
+                self.popen.wait(grace_s)
             except subprocess.TimeoutExpired:
-                pass
+                forced = True
+        stopped_s = time.monotonic() - started
         try:  # granian workers and anything else left in the process group
             os.killpg(self.popen.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -89,6 +92,7 @@ class Proc:
             self.popen.wait(5)
         except subprocess.TimeoutExpired:
             pass
+        return {"stop_s": round(stopped_s, 2), "forced": forced}
 
 
 def _cli_env(base: dict[str, str]) -> dict[str, str]:
@@ -278,20 +282,27 @@ class Stack:
         self.database_created = True
         self.say(f"  database: {self.database_name}, redis prefix {self.redis_prefix}")
 
-    def governance(self) -> dict[str, object]:
-        """What the governance pipeline wrote (read after a graceful stop has flushed it): evidence
-        that auth, billing and the request log really ran on every request."""
-        if not self.database_created:
+    def stop_gateway(self, grace_s: float) -> dict[str, object]:
+        """Stop the gateway gracefully (it flushes its write-behind), then count what governance
+        wrote: request-log rows and usage ledger rows. A usage row missing for a logged request is
+        a settlement lost at shutdown."""
+        if self.gateway is None:
             return {}
+        stop = self.gateway.stop(grace_s)
+        self.gateway = None
+        if not self.database_created:
+            return {"stop": stop}
         try:
-            rows = _query(self.database_url, [
-                "SELECT count(*) FROM chat_completion_requests",
-                "SELECT count(*) FROM credit_transactions WHERE transaction_type = 'api_usage'",
-                "SELECT coalesce(-sum(amount), 0) FROM credit_transactions WHERE transaction_type = 'api_usage'",
-            ])
+            requests, usage, spent = _query(self.database_url, GOVERNANCE_SQL)
         except Exception as exc:
-            return {"error": f"{type(exc).__name__}: {exc}"}
-        return {"request_rows": rows[0], "usage_rows": rows[1], "spent_usd": str(rows[2])}
+            return {"stop": stop, "error": f"{type(exc).__name__}: {exc}"}
+        return {"stop": stop, "request_rows": requests, "usage_rows": usage, "spent_usd": str(spent),
+                "settlements_missing": int(requests) - int(usage)}  # type: ignore[call-overload]
+
+    async def written_rows(self) -> tuple[int, int]:
+        """(request-log rows, usage ledger rows) written so far: the write-behinds' progress."""
+        rows = await query(self.database_url, GOVERNANCE_SQL[:2])
+        return int(rows[0]), int(rows[1])  # type: ignore[call-overload]
 
     # ---------------------------------------------------------------- the worker process
 
@@ -393,21 +404,29 @@ def _admin_sql(server_url: str, statement: str) -> None:
     asyncio.run(run())
 
 
-def _query(url: str, statements: list[str]) -> list[object]:
-    import asyncio
+GOVERNANCE_SQL = [
+    "SELECT count(*) FROM chat_completion_requests",
+    "SELECT count(*) FROM credit_transactions WHERE transaction_type = 'api_usage'",
+    "SELECT coalesce(-sum(amount), 0) FROM credit_transactions WHERE transaction_type = 'api_usage'",
+]
 
+
+async def query(url: str, statements: list[str]) -> list[object]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    async def run() -> list[object]:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as conn:
-                return [(await conn.execute(text(s))).scalar() for s in statements]
-        finally:
-            await engine.dispose()
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return [(await conn.execute(text(s))).scalar() for s in statements]
+    finally:
+        await engine.dispose()
 
-    return asyncio.run(run())
+
+def _query(url: str, statements: list[str]) -> list[object]:
+    import asyncio
+
+    return asyncio.run(query(url, statements))
 
 
 def _delete_redis_prefix(url: str, prefix: str) -> None:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import msgspec
@@ -30,6 +30,10 @@ from ports.upstream import Upstream
 
 
 class Reply(msgspec.Struct, kw_only=True):
+    """A whole answer. Its settlement (hold, ledger journal, lease, request record) runs in
+    `finish`, which the inbound adapter awaits once the response is sent (or could not be):
+    the client does not wait for bookkeeping. `finish` is idempotent."""
+
     request_id: str
     model: Model
     provider: Provider
@@ -39,6 +43,7 @@ class Reply(msgspec.Struct, kw_only=True):
     cost: Decimal
     elapsed_s: float
     limit_headers: dict[str, str]
+    finish: Callable[[], Awaitable[None]]
 
 
 class StreamReply(msgspec.Struct, kw_only=True):
@@ -101,12 +106,20 @@ class ChatCompletion:
         except BaseException as exc:
             await self._settle(ctx, None, None, None, exc, produced_output=False)    # 7 settle (release)
             raise
-        cost = await self._settle(ctx, served.provider, served.offer, served.completion.usage, None,
-                                  produced_output=True)                               # 7 settle
+        usage = served.completion.usage
+        settled = False
+
+        async def finish() -> None:                                                   # 7 settle
+            nonlocal settled
+            if not settled:
+                settled = True
+                await self._settle(ctx, served.provider, served.offer, usage, None, produced_output=True)
+
         return Reply(request_id=ctx.request_id, model=ctx.model, provider=served.provider, offer=served.offer,
-                     completion=served.completion, upstream_s=served.upstream_s, cost=cost,
+                     completion=served.completion, upstream_s=served.upstream_s,
+                     cost=self._settle_billing.cost(served.offer, usage),
                      elapsed_s=self._clock.monotonic() - ctx.started,
-                     limit_headers=rate_limit_headers(ctx.admission))                 # 6 return
+                     limit_headers=rate_limit_headers(ctx.admission), finish=finish)  # 6 return
 
     def _resolve(self, request: InferenceRequest, caller: Caller) -> tuple[Model, list[Route]]:
         catalog = self._catalog.current()

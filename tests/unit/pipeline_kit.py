@@ -21,8 +21,9 @@ from adapters.memory.upstream import ScriptedUpstream
 from domain.accounts import User
 from domain.breaker import BreakerPolicy
 from domain.catalog import Catalog, Model, Offer, Provider, ProviderKind
+from domain.inference import Caller, InferenceRequest
 from domain.services.admit_request import AdmitRequest
-from domain.services.chat_completion import ChatCompletion
+from domain.services.chat_completion import ChatCompletion, Reply, StreamReply
 from domain.services.dispatch import Dispatch
 from domain.services.hold_credits import HoldCredits
 from domain.services.post_settlements import PostSettlements
@@ -49,6 +50,19 @@ def catalog() -> Catalog:
     )
 
 
+class Finishing:
+    """The pipeline as the HTTP layer drives it: a whole answer is settled once it is "sent"."""
+
+    def __init__(self, inner: ChatCompletion) -> None:
+        self.inner = inner
+
+    async def __call__(self, request: InferenceRequest, caller: Caller) -> Reply | StreamReply:
+        reply = await self.inner(request, caller)
+        if isinstance(reply, Reply):
+            await reply.finish()
+        return reply
+
+
 @dataclass
 class Kit:
     upstream: ScriptedUpstream
@@ -56,7 +70,7 @@ class Kit:
     log: MemoryRequestLogStore
     metrics: RecordingInferenceMetrics
     clock: FixedClock
-    pipeline: ChatCompletion
+    pipeline: Finishing
     store: MemoryStore
     uow: MemoryUnitOfWorkFactory
     holds: MemoryHoldStore
@@ -84,4 +98,4 @@ def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decim
                               SequentialIdGenerator(), HoldCredits(uow, holds, settlements, clock),
                               SettleRequest(settlements, holds, clock),
                               AdmitRequest(limiter, MemoryLimitConfigRepository(), clock), anonymous_models)
-    return Kit(upstream, breakers, log, metrics, clock, pipeline, store, uow, holds, limiter, settlements)
+    return Kit(upstream, breakers, log, metrics, clock, Finishing(pipeline), store, uow, holds, limiter, settlements)

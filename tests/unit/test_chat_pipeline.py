@@ -198,3 +198,12 @@ async def test_missing_usage_is_estimated_and_marked() -> None:
     await _drain(reply)
     [record] = k.log.records.values()
     assert record.usage_estimated and record.input_tokens == 5
+
+
+async def test_a_whole_answer_is_settled_by_finish_once_after_it_is_returned() -> None:
+    k = kit()
+    reply = await k.pipeline.inner(chat(), USER)
+    assert isinstance(reply, Reply) and k.log.records == {}  # the client is not kept waiting
+    await reply.finish()
+    await reply.finish()
+    assert [r.status for r in k.log.records.values()] == ["completed"]

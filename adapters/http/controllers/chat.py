@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.types import ASGIApp
 
 from adapters.http.codecs.openai import decode_body, encode_reply, inference_request, sse_events, validate
-from adapters.http.controllers.inference_support import INFERENCE_OPT, caller_of, gateway_headers
+from adapters.http.controllers.inference_support import INFERENCE_OPT, caller_of, gateway_headers, whole_answer
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.streaming import sse_response
 from domain.inference import Operation
@@ -41,5 +41,5 @@ async def _infer(request: Request[Any, Any, Any], state: State, shape: type[Any]
     reply = await state.services.chat_completion(inference, caller_of(request))
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
-        return Response(encode_reply(reply), media_type="application/json", headers=headers, status_code=200)
+        return await whole_answer(reply, encode_reply, headers)
     return sse_response(sse_events(reply, inference.include_usage), headers)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
+from litestar.types import ASGIApp
 
 from adapters.http.guards import client_ip
+from adapters.http.streaming import FinishingResponse
 from domain.api_keys import Principal
 from domain.inference import Caller
 from domain.services.chat_completion import Reply, StreamReply
@@ -34,3 +37,13 @@ def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply)
         "X-Gatewayz-Model": reply.model.id,
         "X-Gatewayz-Overhead-Ms": f"{overhead_ms:.3f}",
     }
+
+
+async def whole_answer(reply: Reply, encode: Callable[[Reply], bytes], headers: dict[str, str]) -> ASGIApp:
+    """The JSON answer; settlement runs after it is sent (and also when encoding it fails)."""
+    try:
+        body = encode(reply)
+    except BaseException:
+        await reply.finish()
+        raise
+    return FinishingResponse(body, headers, reply.finish)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.types import ASGIApp
 
 from adapters.http.codecs import anthropic
 from adapters.http.codecs.openai import decode_body, validate
-from adapters.http.controllers.inference_support import caller_of, gateway_headers
+from adapters.http.controllers.inference_support import caller_of, gateway_headers, whole_answer
 from adapters.http.schemas.messages import MessagesRequest
 from adapters.http.streaming import sse_response
 from domain.services.chat_completion import Reply
@@ -29,6 +29,5 @@ class MessagesController(Controller):
         reply = await state.services.chat_completion(inference, caller_of(request))
         headers = gateway_headers(request, reply)
         if isinstance(reply, Reply):
-            return Response(anthropic.encode_reply(reply), media_type="application/json", headers=headers,
-                            status_code=200)
+            return await whole_answer(reply, anthropic.encode_reply, headers)
         return sse_response(anthropic.sse_events(reply, inference.prompt_tokens_estimate), headers)

@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.cache.breakers import CachedBreakerStates
 from adapters.cache.catalog import CachedCatalog
 from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
@@ -208,7 +209,10 @@ class Container(containers.DeclarativeContainer):
     catalog_repository = providers.Singleton(PostgresCatalogRepository, engine)
     catalog_source = providers.Resource(_catalog_source, catalog_repository, bus)
     breaker_policy = providers.Singleton(BreakerPolicy)
-    breakers = providers.Singleton(_breakers, redis, settings, breaker_policy, clock)
+    breaker_store = providers.Singleton(_breakers, redis, settings, breaker_policy, clock)
+    # what dispatch and resets use: the shared store behind a quarter-second local copy of states
+    # (this process's own outcomes and resets show at once); the read endpoints use the store itself
+    breakers = providers.Singleton(CachedBreakerStates, breaker_store)
     breaker_providers = providers.Singleton(_catalog_providers, catalog_source)
     inference_metrics = providers.Singleton(PrometheusInferenceMetrics, registry)
     request_log = providers.Resource(_request_log, engine)
@@ -227,8 +231,8 @@ class Container(containers.DeclarativeContainer):
     count_users = providers.Singleton(CountUsers, uow)
     list_users = providers.Singleton(ListUsers, uow)
     show_user = providers.Singleton(ShowUser, uow)
-    list_breakers = providers.Singleton(ListBreakers, breakers, breaker_providers, clock, breaker_policy)
-    show_breaker = providers.Singleton(ShowBreaker, breakers, clock, breaker_policy)
+    list_breakers = providers.Singleton(ListBreakers, breaker_store, breaker_providers, clock, breaker_policy)
+    show_breaker = providers.Singleton(ShowBreaker, breaker_store, clock, breaker_policy)
     reset_breaker = providers.Singleton(ResetBreaker, breakers, breaker_providers, clock, breaker_policy,
                                         inference_metrics)
     reset_all_breakers = providers.Singleton(ResetAllBreakers, breakers, breaker_providers, clock, breaker_policy,

@@ -18,6 +18,10 @@ class LedgerRepository(Protocol):
 
     async def list_for_user(self, user_id: int, *, limit: int, offset: int) -> list[CreditTransaction]: ...
 
+    async def append_many(self, rows: list[CreditTransaction]) -> None:
+        """Insert rows in order, in one statement (batched settlement); Conflict as `append`."""
+        ...
+
     async def recorded_requests(self, request_ids: list[str]) -> set[str]:
         """Which of these request ids already have a ledger row (replays to skip)."""
         ...

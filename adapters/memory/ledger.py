@@ -26,6 +26,10 @@ class MemoryLedgerRepository:
         self._s.ledger = [*self._s.ledger, stored]
         return stored
 
+    async def append_many(self, rows: list[CreditTransaction]) -> None:
+        for row in rows:
+            await self.append(row)
+
     async def recorded_requests(self, request_ids: list[str]) -> set[str]:
         wanted = set(request_ids)
         return {r.request_id for r in self._s.ledger if r.request_id in wanted}

@@ -54,6 +54,18 @@ class PostgresLedgerRepository:
             raise Conflict(f"request {row.request_id} already recorded", code="duplicate_request") from exc
         return transaction_from_row(result.mappings().one())
 
+    async def append_many(self, rows: list[CreditTransaction]) -> None:
+        if not rows:
+            return
+        try:
+            await self._conn.execute(insert(ct), [{
+                "user_id": r.user_id, "amount": r.amount, "transaction_type": r.transaction_type.value,
+                "description": r.description, "balance_before": r.balance_before, "balance_after": r.balance_after,
+                "request_id": r.request_id, "created_by": r.created_by, "metadata": r.metadata,
+                "created_at": r.created_at} for r in rows])
+        except IntegrityError as exc:
+            raise Conflict("a request in the batch was already recorded", code="duplicate_request") from exc
+
     async def recorded_requests(self, request_ids: list[str]) -> set[str]:
         if not request_ids:
             return set()

@@ -116,7 +116,7 @@ async def test_settling_the_same_request_twice_changes_nothing() -> None:
 async def test_a_charge_replayed_into_the_journal_is_written_once() -> None:
     k = kit()
     reply = await k.pipeline(chat(), PAYER)
-    [charge] = k.settlements._buffer
+    [charge] = k.settlements.buffer
     await k.settlements.submit(charge)  # e.g. a batch retried after a lost commit acknowledgement
     await flushed(k)
     assert len(usage_rows(k)) == 1 and k.store.ledger[-1].request_id == reply.request_id

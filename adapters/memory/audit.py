@@ -13,6 +13,8 @@ class MemoryAuditLog:
     async def record(self, event: AuditEvent) -> None:
         self._s.audit = [*self._s.audit, event]
 
-    async def recent(self, *, event_type: str | None = None, limit: int = 100) -> list[AuditEvent]:
-        rows = [e for e in reversed(self._s.audit) if event_type is None or e.event_type == event_type]
+    async def recent(self, *, event_type: str | None = None, user_id: int | None = None,
+                     limit: int = 100) -> list[AuditEvent]:
+        rows = [e for e in reversed(self._s.audit) if (event_type is None or e.event_type == event_type)
+                and (user_id is None or e.user_id == user_id)]
         return rows[:limit]

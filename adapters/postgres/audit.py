@@ -18,10 +18,13 @@ class PostgresAuditLog:
             event_type=event.event_type, user_id=event.user_id, api_key_id=event.api_key_id,
             details=event.details, created_at=event.created_at))
 
-    async def recent(self, *, event_type: str | None = None, limit: int = 100) -> list[AuditEvent]:
+    async def recent(self, *, event_type: str | None = None, user_id: int | None = None,
+                     limit: int = 100) -> list[AuditEvent]:
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if event_type is not None:
             query = query.where(audit_log.c.event_type == event_type)
+        if user_id is not None:
+            query = query.where(audit_log.c.user_id == user_id)
         rows = (await self._conn.execute(query)).mappings().all()
         return [AuditEvent(event_type=r["event_type"], created_at=r["created_at"], user_id=r["user_id"],
                            api_key_id=r["api_key_id"], details=r["details"] or {}) for r in rows]

@@ -6,6 +6,7 @@ import msgspec
 
 from domain.accounts import User
 from domain.api_keys import ApiKey
+from domain.audit import AuditEvent
 from domain.errors import InvalidInput, NotFound
 from domain.ledger import CreditTransaction
 from ports.uow import UnitOfWorkFactory
@@ -22,6 +23,7 @@ class UserDetails(msgspec.Struct, frozen=True, kw_only=True):
     user: User
     api_keys: list[ApiKey]
     recent_transactions: list[CreditTransaction]
+    recent_activity: list[AuditEvent]
 
 
 class CountUsers:
@@ -60,4 +62,5 @@ class ShowUser:
                 raise NotFound("User not found")
             keys = await uow.api_keys.list_for_user(user_id)
             recent = await uow.ledger.list_for_user(user_id, limit=10, offset=0)
-        return UserDetails(user=user, api_keys=keys, recent_transactions=recent)
+            activity = await uow.audit.recent(user_id=user_id, limit=10)
+        return UserDetails(user=user, api_keys=keys, recent_transactions=recent, recent_activity=activity)

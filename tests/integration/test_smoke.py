@@ -18,3 +18,15 @@ async def test_admin_route_needs_admin_role_on_postgres(postgres_url: str, redis
         assert [u["email"] for u in resp.json()["users"]] == ["root-pg@example.com"]
         ready = await r.client.get("/health/ready")
         assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_user_details_show_keys_without_plaintext_and_the_users_recent_activity(sqlite_url: str) -> None:
+    async with running_app(sqlite_url) as r:
+        _, admin = await r.user("root@example.com", admin=True)
+        user_id, key = await r.user("u@example.com", credits=3)
+        body = (await r.client.get(f"/admin/users/{user_id}", headers=bearer(admin))).json()
+        assert body["user"]["credits"] == 3 and body["user"]["email"] == "u@example.com"
+        assert [k["last4"] for k in body["api_keys"]] == [key[-4:]] and key not in str(body)
+        assert {e["event_type"] for e in body["recent_activity"]} == {"USER_CREATED", "API_KEY_CREATED"}
+        assert [t["transaction_type"] for t in body["recent_usage"]] == ["admin_credit"]
+        assert (await r.client.get("/admin/users/999", headers=bearer(admin))).status_code == 404

@@ -53,5 +53,7 @@ class AdminUsersController(Controller):
             status="success", user=UserOut.of(details.user),
             api_keys=[ApiKeyOut.of(k) for k in details.api_keys],
             recent_usage=[transaction_out(t) for t in details.recent_transactions],
-            recent_activity=[], timestamp=datetime.now(UTC),
+            recent_activity=[{"event_type": e.event_type, "api_key_id": e.api_key_id, "details": e.details,
+                              "created_at": e.created_at} for e in details.recent_activity],
+            timestamp=datetime.now(UTC),
         )

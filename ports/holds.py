@@ -28,6 +28,10 @@ class HoldStore(Protocol):
         """The ledger changed outside settlement (grant, refund, coupon): re-prime on next use."""
         ...
 
+    async def held(self, user_id: int, *, now: float) -> Decimal:
+        """The total of one user's unexpired holds (for /user/balance: one user, no scan)."""
+        ...
+
     async def open_holds(self, *, now: float) -> list[Hold]:
         """Every unexpired hold (for `gatewayz ledger verify`)."""
         ...

@@ -46,5 +46,8 @@ class MemoryHoldStore:
     async def forget_balance(self, user_id: int) -> None:
         self.balances.pop(user_id, None)
 
+    async def held(self, user_id: int, *, now: float) -> Decimal:
+        return sum((h.amount for h in self._purge(user_id, now).values()), Decimal(0))
+
     async def open_holds(self, *, now: float) -> list[Hold]:
         return [h for uid in list(self.holds) for h in self._purge(uid, now).values()]

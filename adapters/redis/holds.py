@@ -75,6 +75,17 @@ class RedisHoldStore:
         except (RedisError, OSError) as exc:
             raise ServiceUnavailable("Credit holds unavailable", reason="redis") from exc
 
+    async def held(self, user_id: int, *, now: float) -> Decimal:
+        _, holds_key, expiries_key = self._keys(user_id)
+        try:
+            async with self._r.pipeline(transaction=True) as pipe:
+                amounts, expiries = await pipe.hgetall(holds_key).zrange(expiries_key, 0, -1,
+                                                                         withscores=True).execute()
+        except (RedisError, OSError) as exc:
+            raise ServiceUnavailable("Credit holds unavailable", reason="redis") from exc
+        live = {rid for rid, expires in expiries if float(expires) > now}
+        return sum((_usd(micro) for rid, micro in amounts.items() if rid in live), Decimal(0))
+
     async def open_holds(self, *, now: float) -> list[Hold]:
         holds: list[Hold] = []
         try:

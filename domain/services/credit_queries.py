@@ -19,7 +19,7 @@ from domain.ledger_queries import (
     TransactionQuery,
     date_bound,
 )
-from domain.money import ZERO, total, usd
+from domain.money import ZERO, usd
 from ports.clock import Clock
 from ports.holds import HoldStore
 from ports.uow import UnitOfWorkFactory
@@ -130,8 +130,7 @@ class GetBalance:
             raise NotFound(f"User {user_id} not found")
         held = ZERO
         if self._holds is not None:
-            holds = await self._holds.open_holds(now=self._clock.now().timestamp())
-            held = total(h.amount for h in holds if h.user_id == user_id)
+            held = await self._holds.held(user_id, now=self._clock.now().timestamp())
         return BalanceView(user_id=user_id, held=held, balances=Balances(
             subscription_allowance=user.subscription_allowance, purchased_credits=user.purchased_credits))
 

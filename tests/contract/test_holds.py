@@ -85,3 +85,14 @@ async def test_two_processes_never_hold_more_than_the_balance(redis_url: str, re
     assert sum(r.accepted for r in results) == 10
     for c in clients:
         await c.aclose()
+
+
+async def test_held_totals_one_users_unexpired_holds(store: HoldStore) -> None:
+    await store.prime(1, Decimal("5"))
+    await store.prime(2, Decimal("5"))
+    await store.reserve(1, "a", Decimal("0.25"), now=NOW, ttl_s=60)
+    await store.reserve(1, "b", Decimal("0.50"), now=NOW, ttl_s=10)
+    await store.reserve(2, "c", Decimal("1"), now=NOW, ttl_s=60)
+    assert await store.held(1, now=NOW) == Decimal("0.75")
+    assert await store.held(1, now=NOW + 11) == Decimal("0.25")
+    assert await store.held(3, now=NOW) == 0

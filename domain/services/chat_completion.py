@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -88,6 +89,7 @@ class ChatCompletion:
         self._hold = hold
         self._settle_billing = settle
         self._anonymous_models = anonymous_models
+        self._settling: set[asyncio.Task[Any]] = set()  # settlements outliving a cancelled request
 
     async def __call__(self, request: InferenceRequest, caller: Caller) -> Reply | StreamReply:
         ctx = _Context(request_id=self._ids.request_id(), caller=caller, request=request,
@@ -104,7 +106,7 @@ class ChatCompletion:
                                    upstream_s=opened.upstream_s, limit_headers=rate_limit_headers(ctx.admission))
             served = await self._dispatch.infer(routes, request)                     # 5 dispatch
         except BaseException as exc:
-            await self._settle(ctx, None, None, None, exc, produced_output=False)    # 7 settle (release)
+            await self._shielded(self._settle(ctx, None, None, None, exc, produced_output=False))  # 7 (release)
             raise
         usage = served.completion.usage
         settled = False
@@ -161,11 +163,24 @@ class ChatCompletion:
             if usage is None:  # no usage from the provider: charge for what was produced
                 usage = Usage(prompt_tokens=ctx.request.prompt_tokens_estimate,
                               completion_tokens=estimate_tokens(text), estimated=True)
-            await self._settle(ctx, opened.provider, opened.offer, usage, error,
-                               produced_output=bool(text) or usage.completion_tokens > 0, ttft_ms=ttft_ms)
-            aclose = getattr(opened.rest, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await self._shielded(self._end_stream(ctx, opened, usage, error, bool(text), ttft_ms))
+
+    async def _end_stream(self, ctx: _Context, opened: OpenedStream, usage: Usage, error: BaseException | None,
+                          produced_text: bool, ttft_ms: int) -> None:
+        await self._settle(ctx, opened.provider, opened.offer, usage, error,
+                           produced_output=produced_text or usage.completion_tokens > 0, ttft_ms=ttft_ms)
+        aclose = getattr(opened.rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def _shielded(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run settlement to completion even when the caller is being cancelled: a client that
+        disconnects cancels the task streaming to it (level-triggered, every later await in it is
+        cancelled too), and settlement must still charge, release the hold and return the lease."""
+        task = asyncio.ensure_future(work)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        await asyncio.shield(task)
 
     async def _settle(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
                       error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> Decimal:

@@ -60,7 +60,8 @@ def test_two_processes_admit_exactly_the_keys_limit(stack: Stack) -> None:
                 "x-ratelimit-reset-requests", "x-ratelimit-limit-tokens",
                 "x-ratelimit-remaining-tokens"} <= set(served.headers)
 
-        # Raised through process A: the very next request on process B is admitted.
+        # Changed through process A: the very next request on process B obeys the new limit.
+        set_limits(stack.gateway, stack, key, requests_per_minute=1)
         assert chat(b.url, key).status_code == 429
         set_limits(stack.gateway, stack, key, requests_per_minute=1000)
         assert chat(b.url, key).status_code == 200

@@ -72,8 +72,15 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _with_container(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
     from gatewayz.container import build_container
+    from gatewayz.migrations import require_migrated
 
     container = build_container(settings)
+    try:
+        engine = await container.engine()  # type: ignore[misc]  # an async Resource: awaited once
+        await require_migrated(engine)  # before the resources that read tables as they start
+    except BaseException:
+        await container.shutdown_resources()  # type: ignore[misc]
+        raise
     await container.init_resources()  # type: ignore[misc]
     try:
         return await fn(container)
@@ -96,8 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from gatewayz.migrations import NotMigrated
+
     try:
         return _run(args, settings)
+    except NotMigrated as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

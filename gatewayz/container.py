@@ -29,6 +29,7 @@ from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
+from adapters.prometheus.timing import PrometheusProviderTimings
 from adapters.providers.upstream import ProviderUpstream
 from adapters.redis.breakers import RedisBreakerStore
 from adapters.redis.bus import RedisCacheBus
@@ -246,7 +247,9 @@ class Container(containers.DeclarativeContainer):
         CachedLimitConfigs, providers.Singleton(PostgresLimitConfigRepository, engine), bus,
         ttl_s=admission_settings.provided.config_cache_ttl_s,
     )
-    provider_timings = providers.Singleton(MemoryProviderTimings)
+    # #1735: the seed's Prometheus metrics per upstream attempt, over the in-process rolling statistics
+    provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
+                                           providers.Singleton(MemoryProviderTimings))
     admit_request = providers.Singleton(
         AdmitRequest, rate_limiter, limit_configs, clock, defaults=admission_settings.provided.limits,
         anonymous=admission_settings.provided.anonymous_limits,

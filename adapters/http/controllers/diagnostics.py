@@ -53,7 +53,7 @@ class DiagnosticsController(Controller):
         return {
             "metrics_available": True,
             "slow_request_counts": slow,
-            "note": "Use Prometheus/Grafana for detailed timing histograms. Query: model_inference_duration",
+            "note": "Use Prometheus/Grafana for detailed timing histograms. Query: provider_response_duration_seconds",
             "thresholds": {"slow": f"{SLOW_S:g}-{VERY_SLOW_S:g} seconds", "very_slow": f">{VERY_SLOW_S:g} seconds"},
             "providers": {t.key: {"count": t.count, "errors": t.errors, "mean_seconds": round(t.mean_s, 4),
                                   "p50_seconds": round(t.p50_s, 4), "p95_seconds": round(t.p95_s, 4),

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, Parameter, QueryParameter
 
 from adapters.http.schemas.coupons import (
     CouponAnalyticsOut,
@@ -33,7 +33,7 @@ class AdminCouponsController(Controller):
     opt = {"auth": "admin"}
 
     @post("/", operation_id="admin_coupons_create", status_code=200)
-    async def create(self, request: Request[Any, Any, Any], state: State, data: CreateCouponIn) -> CouponOut:
+    async def create(self, request: Request[Any, Any, Any], state: State, data: JSONBody[CreateCouponIn]) -> CouponOut:
         coupon = await state.services.create_coupon(
             code=data.code, value_usd=data.value_usd, coupon_scope=data.coupon_scope, max_uses=data.max_uses,
             valid_until=data.valid_until, coupon_type=data.coupon_type, assigned_to_user_id=data.assigned_to_user_id,
@@ -43,9 +43,9 @@ class AdminCouponsController(Controller):
     @get("/", operation_id="admin_coupons_list")
     async def list_coupons(
         self, state: State,
-        coupon_scope: Annotated[CouponScope | None, Parameter(query="scope")] = None,  # `scope` is reserved
-        coupon_type: CouponType | None = None,
-        is_active: bool | None = None,
+        coupon_scope: Annotated[CouponScope | None, QueryParameter(name="scope")] = None,  # `scope` is reserved
+        coupon_type: FromQuery[CouponType | None] = None,
+        is_active: FromQuery[bool | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> ListCouponsOut:
@@ -68,7 +68,7 @@ class AdminCouponsController(Controller):
 
     @patch("/{coupon_id:int}", operation_id="admin_coupons_update")
     async def update(self, request: Request[Any, Any, Any], state: State, coupon_id: int,
-                     data: UpdateCouponIn) -> CouponOut:
+                     data: JSONBody[UpdateCouponIn]) -> CouponOut:
         coupon = await state.services.update_coupon(coupon_id, data.to_domain(), updated_by=_admin_id(request))
         return CouponOut.of(coupon)
 

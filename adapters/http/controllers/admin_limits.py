@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from litestar import Controller, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from adapters.http.schemas.admin_limits import (
     ClearRateLimitCacheOut,
@@ -21,7 +22,7 @@ class AdminLimitsController(Controller):
     opt = {"auth": "admin"}
 
     @post("/limit", operation_id="admin_set_rate_limits", status_code=200)
-    async def set_limit(self, state: State, data: SetRateLimitIn) -> SetRateLimitOut:
+    async def set_limit(self, state: State, data: JSONBody[SetRateLimitIn]) -> SetRateLimitOut:
         effective = await state.services.set_key_limits(data.api_key, data.rate_limits.to_domain())
         return SetRateLimitOut(status="success", message=f"Rate limits updated for user {data.api_key[:10]}...",
                                rate_limits=RateLimitsOut.of(effective))

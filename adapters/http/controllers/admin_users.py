@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter
 
 from adapters.http.schemas.admin_users import (
     ApiKeyOut,
@@ -32,8 +32,8 @@ class AdminUsersController(Controller):
     @get("/", operation_id="admin_users_list")
     async def list_users(
         self, state: State,
-        email: str | None = None,
-        is_active: bool | None = None,
+        email: FromQuery[str | None] = None,
+        is_active: FromQuery[bool | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=10_000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
     ) -> UsersPageOut:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from adapters.http.guards import client_ip
 from adapters.http.schemas.coupons import (
@@ -32,7 +32,7 @@ class CouponsController(Controller):
 
     @post("/redeem", operation_id="coupons_redeem", status_code=200)
     async def redeem(self, request: Request[Any, Any, Any], state: State,
-                     data: RedeemCouponIn) -> Response[RedemptionOut]:
+                     data: JSONBody[RedeemCouponIn]) -> Response[RedemptionOut]:
         try:
             done = await state.services.redeem_coupon(
                 user_id=_user_id(request), code=data.code, ip_address=client_ip(request),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.datastructures import State
+from litestar.params import FromPath
 
 from adapters.http.schemas.models import ModelListOut, ModelOut
 
@@ -20,5 +21,5 @@ class ModelsController(Controller):
         return ModelListOut(data=[ModelOut.of(m) for m in await state.services.list_models()])
 
     @get("/v1/models/{model_id:path}", operation_id="models_get")
-    async def get_model(self, state: State, model_id: str) -> ModelOut:
+    async def get_model(self, state: State, model_id: FromPath[str]) -> ModelOut:
         return ModelOut.of(await state.services.get_model(model_id.lstrip("/")))

@@ -28,17 +28,19 @@ from adapters.http.errors import exception_handlers
 from adapters.http.guards import auth_guard
 from adapters.http.metrics import HttpMetrics
 from adapters.http.middleware import RequestContextMiddleware
+from adapters.http.openapi import openapi_config, openapi_document
 from adapters.http.services import HttpServices
 from gatewayz.container import Container, build_container, resolve
 from gatewayz.limits import concurrency_gate
 from gatewayz.logging import configure_logging
 from gatewayz.settings import Settings
+from gatewayz.version import __version__
 
 ROUTES = [HealthController, MetricsController, AdminUsersController, ModelsController, ChatController,
           MessagesController, AISDKController,
           CircuitBreakersController, AdminLimitsController, DiagnosticsController,
           CouponsController, AdminCouponsController,
-          AdminCreditsController, CreditsController, UserBalanceController]
+          AdminCreditsController, CreditsController, UserBalanceController, openapi_document]
 
 
 async def _resolve(container: Container) -> HttpServices:
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         middleware=[DefineMiddleware(ConcurrencyGateMiddleware, gate=gate)] if gate else [],
         lifespan=[lifespan],
         debug=False,
-        openapi_config=None,
+        openapi_config=openapi_config(__version__),
     )
     # Outermost, so that unrouted requests (404, 405) get a request id and are counted too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler, metrics)  # type: ignore[method-assign]

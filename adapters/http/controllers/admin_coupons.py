@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from adapters.http.params import Limit1000, Offset, RowId
 from adapters.http.schemas.coupons import (
     CouponAnalyticsOut,
     CouponOut,
@@ -46,8 +47,8 @@ class AdminCouponsController(Controller):
         coupon_scope: Annotated[CouponScope | None, QueryParameter(name="scope")] = None,  # `scope` is reserved
         coupon_type: FromQuery[CouponType | None] = None,
         is_active: FromQuery[bool | None] = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit1000 = 100,
+        offset: Offset = 0,
     ) -> ListCouponsOut:
         page = await state.services.list_coupons(scope=coupon_scope, coupon_type=coupon_type, is_active=is_active,
                                                  limit=limit, offset=offset)
@@ -59,20 +60,20 @@ class AdminCouponsController(Controller):
         return CouponStatsOut.of(await state.services.get_coupon_stats())
 
     @get("/{coupon_id:int}", operation_id="admin_coupons_show")
-    async def show(self, state: State, coupon_id: int) -> CouponOut:
+    async def show(self, state: State, coupon_id: RowId) -> CouponOut:
         return CouponOut.of(await state.services.get_coupon(coupon_id))
 
     @get("/{coupon_id:int}/analytics", operation_id="admin_coupons_analytics")
-    async def analytics(self, state: State, coupon_id: int) -> CouponAnalyticsOut:
+    async def analytics(self, state: State, coupon_id: RowId) -> CouponAnalyticsOut:
         return CouponAnalyticsOut.of(await state.services.get_coupon_analytics(coupon_id))
 
     @patch("/{coupon_id:int}", operation_id="admin_coupons_update")
-    async def update(self, request: Request[Any, Any, Any], state: State, coupon_id: int,
+    async def update(self, request: Request[Any, Any, Any], state: State, coupon_id: RowId,
                      data: JSONBody[UpdateCouponIn]) -> CouponOut:
         coupon = await state.services.update_coupon(coupon_id, data.to_domain(), updated_by=_admin_id(request))
         return CouponOut.of(coupon)
 
     @delete("/{coupon_id:int}", operation_id="admin_coupons_deactivate", status_code=200)
-    async def deactivate(self, request: Request[Any, Any, Any], state: State, coupon_id: int) -> DeactivatedOut:
+    async def deactivate(self, request: Request[Any, Any, Any], state: State, coupon_id: RowId) -> DeactivatedOut:
         await state.services.deactivate_coupon(coupon_id, deactivated_by=_admin_id(request))
         return DeactivatedOut(success=True, message="Coupon deactivated successfully")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery
 
+from adapters.http.params import Limit10000, Offset, RowId
 from adapters.http.schemas.admin_users import (
     ApiKeyOut,
     Pagination,
@@ -34,8 +34,8 @@ class AdminUsersController(Controller):
         self, state: State,
         email: FromQuery[str | None] = None,
         is_active: FromQuery[bool | None] = None,
-        limit: Annotated[int, Parameter(ge=1, le=10_000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit10000 = 100,
+        offset: Offset = 0,
     ) -> UsersPageOut:
         page = await state.services.list_users(limit=limit, offset=offset, email=email, is_active=is_active)
         return UsersPageOut(
@@ -47,7 +47,7 @@ class AdminUsersController(Controller):
         )
 
     @get("/{user_id:int}", operation_id="admin_users_show")
-    async def show(self, state: State, user_id: int) -> UserDetailsOut:
+    async def show(self, state: State, user_id: RowId) -> UserDetailsOut:
         details = await state.services.show_user(user_id)
         return UserDetailsOut(
             status="success", user=UserOut.of(details.user),

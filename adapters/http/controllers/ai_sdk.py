@@ -11,7 +11,7 @@ from litestar.types import ASGIApp
 
 from adapters.http.codecs import ai_sdk
 from adapters.http.codecs.openai import decode_body, validate
-from adapters.http.controllers.inference_support import caller_of, gateway_headers, whole_answer
+from adapters.http.controllers.inference_support import caller_of, gateway_headers, identified, whole_answer
 from adapters.http.schemas.ai_sdk import AISDKChatRequest
 from adapters.http.streaming import SSE_HEADERS, sse_response
 from domain.services.chat_completion import Reply
@@ -22,13 +22,22 @@ class AISDKController(Controller):
     tags = ["chat"]
     opt = {"auth": "user"}
 
-    @post(["/ai-sdk", "/ai-sdk-completions"], operation_id="ai_sdk_chat_completion", status_code=200)
+    @post("/ai-sdk", operation_id="ai_sdk_chat", status_code=200)
     async def ai_sdk_chat(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
-        parsed = validate(decode_body(await request.body()), AISDKChatRequest)
-        inference = ai_sdk.inference_request(parsed)
-        reply = await state.services.chat_completion(inference, caller_of(request))
-        headers = gateway_headers(request, reply)
-        if isinstance(reply, Reply):
-            return await whole_answer(reply, ai_sdk.encode_reply, headers)
-        return sse_response(ai_sdk.sse_events(reply), {**headers, "Cache-Control": SSE_HEADERS["Cache-Control"]
-                                                       + ", no-transform"})
+        return await _ai_sdk(request, state)
+
+    @post("/ai-sdk-completions", operation_id="ai_sdk_chat_completions", status_code=200)
+    async def ai_sdk_completions(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+        """The same answer as `/ai-sdk` (#1630 documents it as an alias)."""
+        return await _ai_sdk(request, state)
+
+
+async def _ai_sdk(request: Request[Any, Any, Any], state: State) -> ASGIApp:
+    parsed = validate(decode_body(await request.body()), AISDKChatRequest)
+    inference = ai_sdk.inference_request(parsed)
+    reply = await state.services.chat_completion(identified(request, inference), caller_of(request))
+    headers = gateway_headers(request, reply)
+    if isinstance(reply, Reply):
+        return await whole_answer(reply, ai_sdk.encode_reply, headers)
+    return sse_response(ai_sdk.sse_events(reply), {**headers, "Cache-Control": SSE_HEADERS["Cache-Control"]
+                                                   + ", no-transform"})

@@ -9,7 +9,13 @@ from litestar.datastructures import State
 from litestar.types import ASGIApp
 
 from adapters.http.codecs.openai import decode_body, encode_reply, inference_request, sse_events, validate
-from adapters.http.controllers.inference_support import INFERENCE_OPT, caller_of, gateway_headers, whole_answer
+from adapters.http.controllers.inference_support import (
+    INFERENCE_OPT,
+    caller_of,
+    gateway_headers,
+    identified,
+    whole_answer,
+)
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.streaming import sse_response
 from domain.inference import Operation
@@ -38,7 +44,7 @@ async def _infer(request: Request[Any, Any, Any], state: State, shape: type[Any]
     raw = decode_body(await request.body())
     parsed = validate(raw, shape)
     inference = inference_request(raw, parsed, operation)
-    reply = await state.services.chat_completion(inference, caller_of(request))
+    reply = await state.services.chat_completion(identified(request, inference), caller_of(request))
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
         return await whole_answer(reply, encode_reply, headers)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from adapters.http.guards import client_ip
+from adapters.http.params import Limit1000
 from adapters.http.schemas.coupons import (
     AvailableCouponOut,
     RedeemCouponIn,
@@ -52,5 +53,5 @@ class CouponsController(Controller):
 
     @get("/history", operation_id="coupons_history")
     async def history(self, request: Request[Any, Any, Any], state: State,
-                      limit: Annotated[int, Parameter(ge=1, le=1000)] = 50) -> RedemptionHistoryOut:
+                      limit: Limit1000 = 50) -> RedemptionHistoryOut:
         return RedemptionHistoryOut.of(await state.services.get_redemption_history(_user_id(request), limit=limit))

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody
 
+from adapters.http.params import FilterId, Limit1000, Offset
 from adapters.http.schemas.credits import (
     BulkAddIn,
     BulkCreditOut,
@@ -66,9 +67,9 @@ class CreditsController(Controller):
     @get("/transactions", operation_id="credits_transactions")
     async def transactions(
         self, state: State,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        user_id: FromQuery[int | None] = None,
+        limit: Limit1000 = 50,
+        offset: Offset = 0,
+        user_id: FilterId = None,
         transaction_type: FromQuery[str | None] = None,
         from_date: FromQuery[str | None] = None,
         to_date: FromQuery[str | None] = None,

@@ -10,7 +10,7 @@ from litestar.types import ASGIApp
 
 from adapters.http.codecs import anthropic
 from adapters.http.codecs.openai import decode_body, validate
-from adapters.http.controllers.inference_support import caller_of, gateway_headers, whole_answer
+from adapters.http.controllers.inference_support import caller_of, gateway_headers, identified, whole_answer
 from adapters.http.schemas.messages import MessagesRequest
 from adapters.http.streaming import sse_response
 from domain.services.chat_completion import Reply
@@ -26,7 +26,7 @@ class MessagesController(Controller):
         raw = decode_body(await request.body())
         parsed = validate(raw, MessagesRequest)
         inference = anthropic.inference_request(raw, parsed)
-        reply = await state.services.chat_completion(inference, caller_of(request))
+        reply = await state.services.chat_completion(identified(request, inference), caller_of(request))
         headers = gateway_headers(request, reply)
         if isinstance(reply, Reply):
             return await whole_answer(reply, anthropic.encode_reply, headers)

@@ -12,6 +12,6 @@ class MetricsController(Controller):
     tags = ["metrics"]
     opt = {"auth": "public"}
 
-    @get("/", operation_id="metrics", include_in_schema=False)
+    @get("/", operation_id="metrics", media_type=CONTENT_TYPE_LATEST)
     async def metrics(self, state: State) -> Response[bytes]:
         return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -16,9 +16,14 @@ class ModelsController(Controller):
     tags = ["models"]
     opt = {"auth": "public", "error_style": "openai"}
 
-    @get(["/v1/models", "/models"], operation_id="models_list")
+    @get("/v1/models", operation_id="models_list")
     async def list_models(self, state: State) -> ModelListOut:
         return ModelListOut(data=[ModelOut.of(m) for m in await state.services.list_models()])
+
+    @get("/models", operation_id="models_list_unversioned")
+    async def list_models_unversioned(self, state: State) -> ModelListOut:
+        """The same list without the `/v1` prefix, for clients configured with a bare base URL."""
+        return await self.list_models.fn(self, state)
 
     @get("/v1/models/{model_id:path}", operation_id="models_get")
     async def get_model(self, state: State, model_id: FromPath[str]) -> ModelOut:

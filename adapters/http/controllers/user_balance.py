@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.params import QueryParameter
 
+from adapters.http.params import Limit1000, Offset
 from adapters.http.schemas.credits import BalanceOut, OwnTransactionsOut, PageOut, transaction_out
 from adapters.http.schemas.money import money
 
@@ -28,8 +28,8 @@ class UserBalanceController(Controller):
     @get("/credit-transactions", operation_id="user_credit_transactions")
     async def transactions(
         self, request: Request[Any, Any, Any], state: State,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit1000 = 50,
+        offset: Offset = 0,
     ) -> OwnTransactionsOut:
         page = await state.services.list_own_transactions(request.state.principal.user.id, limit=limit,
                                                           offset=offset)

@@ -180,10 +180,12 @@ def _run_async(coro: Any) -> Any:
     return box.get("value")
 
 
-async def _can_create_database(host: str, port: int, user: str) -> bool:
+async def _can_create_database(host: str, port: int, user: str, password: str | None = None,
+                               database: str = "postgres") -> bool:
     import asyncpg
 
-    conn = await asyncpg.connect(host=host, port=port, user=user, database="postgres", timeout=PROBE_TIMEOUT_S)
+    conn = await asyncpg.connect(host=host, port=port, user=user, password=password, database=database,
+                                 timeout=PROBE_TIMEOUT_S)
     try:
         return bool(await conn.fetchval(
             "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"))
@@ -193,14 +195,17 @@ async def _can_create_database(host: str, port: int, user: str) -> bool:
 
 def local_postgres(host: str = LOCAL_HOST, port: int = POSTGRES_PORT) -> tuple[str | None, str]:
     """The server at the default local address, as the first of `postgres`, `root` or the current
-    user that connects without a password and may CREATE DATABASE; the URL, or None and why not."""
+    user that connects without a password (then compose.yaml's account, for its container with the
+    port published) and may CREATE DATABASE; the URL, or None and why not."""
     if not _listening(host, port):
         return None, f"nothing listens on {host}:{port}"
     tried: list[str] = []
-    for user in dict.fromkeys(["postgres", "root", getpass.getuser()]):
+    candidates = [(user, None, "postgres") for user in dict.fromkeys(["postgres", "root", getpass.getuser()])]
+    for user, password, database in [*candidates, ("gatewayz", "gatewayz", "gatewayz")]:
         try:
-            if _run_async(_can_create_database(host, port, user)):
-                return f"postgresql+asyncpg://{user}@{host}:{port}/postgres", ""
+            if _run_async(_can_create_database(host, port, user, password, database)):
+                secret = f":{password}" if password else ""
+                return f"postgresql+asyncpg://{user}{secret}@{host}:{port}/{database}", ""
             tried.append(f"{user}: may not CREATE DATABASE")
         except Exception as exc:
             tried.append(f"{user}: {type(exc).__name__}: {str(exc)[:120]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -9,6 +10,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from adapters.http.schemas.money import money
 from domain.errors import (
     AuthenticationRequired,
     Conflict,
@@ -85,14 +87,19 @@ def error_body(style: str, status: int, message: str, code: str, *, param: str |
         error: dict[str, Any] = {"message": message, "type": OPENAI_TYPES.get(status, "api_error"),
                                  "code": code, "param": param}
         if details:
-            error.update(details)
+            error.update(_wire(details))
         if request_id:
             error["request_id"] = request_id
         return {"error": error, "detail": message}
     body = {"detail": message}
     if structured or details:
-        body["error"] = {"code": code, "message": message, **(details or {})}
+        body["error"] = {"code": code, "message": message, **_wire(details or {})}
     return body
+
+
+def _wire(details: dict[str, Any]) -> dict[str, Any]:
+    """Money in error details goes out as exact JSON numbers, like everywhere else (schemas/money.py)."""
+    return {k: money(v) if isinstance(v, Decimal) else v for k, v in details.items()}
 
 
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response[Any]:

@@ -43,6 +43,30 @@ _BODIES: dict[str, type[msgspec.Struct]] = {
     "ai_sdk_chat_completions": AISDKChatRequest,
 }
 
+_USAGE = {"type": "object", "properties": {
+    "prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"},
+    "total_tokens": {"type": "integer"}, "cost": {"type": "number", "description": "USD charged"}}}
+_CHOICES = {"type": "array", "items": {"type": "object", "properties": {
+    "index": {"type": "integer"}, "finish_reason": {"type": ["string", "null"]},
+    "message": {"type": "object"}, "text": {"type": "string"}}}}
+_OPENAI_ANSWER = {"type": "object", "required": ["id", "object", "model", "choices"], "properties": {
+    "id": {"type": "string"}, "object": {"type": "string"}, "created": {"type": "integer"},
+    "model": {"type": "string"}, "choices": _CHOICES, "usage": _USAGE, "gateway_usage": {"type": "object"}}}
+_EMBEDDINGS = {"type": "object", "required": ["object", "data"], "properties": {
+    "object": {"const": "list"}, "model": {"type": "string"}, "usage": _USAGE,
+    "data": {"type": "array", "items": {"type": "object", "properties": {
+        "index": {"type": "integer"}, "embedding": {"type": "array", "items": {"type": "number"}}}}}}}
+_ANTHROPIC_ANSWER = {"type": "object", "required": ["id", "type", "role", "content", "model"], "properties": {
+    "id": {"type": "string"}, "type": {"const": "message"}, "role": {"const": "assistant"},
+    "content": {"type": "array", "items": {"type": "object"}}, "model": {"type": "string"},
+    "stop_reason": {"type": ["string", "null"]}, "usage": {"type": "object"}}}
+_SSE = {"text/event-stream": {"schema": {"type": "string", "description": "Server-sent events, when `stream` is true"}}}
+# Inference answers, by operation id: the JSON answer, or SSE when the request asked to stream.
+_ANSWERS: dict[str, dict[str, Any]] = {
+    "chat_completions": _OPENAI_ANSWER, "completions": _OPENAI_ANSWER, "embeddings": _EMBEDDINGS,
+    "messages": _ANTHROPIC_ANSWER, "ai_sdk_chat": _OPENAI_ANSWER, "ai_sdk_chat_completions": _OPENAI_ANSWER,
+}
+
 _TAGS = {
     "chat": "OpenAI-compatible inference (chat completions, completions, embeddings)",
     "messages": "Anthropic-compatible inference",
@@ -118,6 +142,12 @@ def complete(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
                 operation.pop("security", None)
             if (schema := body_of.get(operation.get("operationId", ""))) is not None:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            if (answer := _ANSWERS.get(operation.get("operationId", ""))) is not None:
+                content = {"application/json": {"schema": answer}}
+                if operation["operationId"] != "embeddings":
+                    content.update(_SSE)
+                operation["responses"]["200"] = {"description": "The answer (streamed as SSE when asked)",
+                                                 "content": content}
             _error_responses(operation, policy)
     components.update(_ERROR_SCHEMAS)
     return doc

@@ -64,6 +64,8 @@ async def test_every_operation_has_a_unique_id_tags_responses_and_its_bodies(app
                                                                 "/admin/clear-rate-limit-cache"}:
             assert "requestBody" in op, (method, path)
         assert "400" not in op["responses"], (method, path)  # bad input is our 422, not Litestar's 400
+        for media in op["responses"]["200"].get("content", {}).values():
+            assert media["schema"] != {}, (method, path)  # every answer says what it is
 
 
 async def test_the_documents_operations_are_exactly_the_apps_routes(app: Running) -> None:

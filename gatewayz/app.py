@@ -46,19 +46,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     container = container or build_container(settings)
     metrics = HttpMetrics(container.registry())
     gate = container.gate()  # None: CONCURRENCY_LIMIT=0
+    areas: dict[str, object] = {}  # each area's bundle, filled by the lifespan
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.init_resources()  # type: ignore[misc]
         try:
             app.state.auth = await resolve(container.auth.bundle)
-            app.state.areas = await resolve_areas(container)
+            areas.update(await resolve_areas(container))
             yield
         finally:
             await container.shutdown_resources()  # type: ignore[misc]
 
     app = Litestar(
-        route_handlers=[*(area.router() for area in AREAS), openapi_document],
+        route_handlers=[*(area.router(areas) for area in AREAS), openapi_document],
         guards=[auth_guard],
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(ConcurrencyGateMiddleware, gate=gate)] if gate else [],
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     # Outermost, so that unrouted requests (404, 405) get a request id and are counted too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler, metrics)  # type: ignore[method-assign]
+    app.state.areas = areas
     app.state.metrics = metrics
     app.state.container = container
     app.state.settings = settings

@@ -2,17 +2,16 @@
 
 The lifespan resolves each area's bundle once into `app.state.areas[name]`; the area's router
 provides it to every handler as `<area>_services`, so `async def show(self, users_services:
-UsersServices)` is all a controller writes. dependency-injector's `@inject` cannot wire Litestar handlers, hence
-this small bridge."""
+UsersBundle)` is all a controller writes. dependency-injector's `@inject` cannot wire Litestar
+handlers, hence this small bridge."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Router
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
@@ -27,9 +26,11 @@ class Area:
     def container_name(self) -> str:
         return self.container or self.name
 
-    def router(self) -> Router:
+    def router(self, bundles: Mapping[str, Any]) -> Router:
+        """`bundles` is the app's `state.areas`, filled by the lifespan; read at call time, so a bundle
+        swapped there (tests do) is what the next request gets."""
         return Router("/", route_handlers=list(self.controllers),
-                      dependencies={self.dependency: Provide(_reader(self.name), sync_to_thread=False)})
+                      dependencies={self.dependency: Provide(_reader(bundles, self.name), sync_to_thread=False)})
 
     @property
     def dependency(self) -> str:
@@ -38,9 +39,10 @@ class Area:
         return f"{self.name}_services"
 
 
-def _reader(name: str) -> Callable[[State], Any]:
-    def bundle(state: State) -> Any:
-        return state.areas[name]
+def _reader(bundles: Mapping[str, Any], name: str) -> Callable[[], Any]:
+    """A provider without parameters: Litestar then has nothing to resolve for it per request."""
+    def bundle() -> Any:
+        return bundles[name]
 
     bundle.__name__ = f"{name}_bundle"
     return bundle

@@ -15,6 +15,7 @@ from adapters.cache.breakers import CachedBreakerStates
 from adapters.cache.catalog import CachedCatalog
 from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
+from adapters.cache.settlement_drainer import SettlementDrainer
 from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
 from adapters.memory.breakers import MemoryBreakerStore
@@ -29,12 +30,14 @@ from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
+from adapters.prometheus.settlements import PrometheusSettlementMetrics
 from adapters.providers.upstream import ProviderUpstream
 from adapters.redis.breakers import RedisBreakerStore
 from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.redis.holds import RedisHoldStore
+from adapters.redis.settlements import RedisSettlementStream
 from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
@@ -61,6 +64,7 @@ from domain.services.create_user import CreateUser
 from domain.services.credit_queries import GetBalance, ListOwnTransactions, SearchTransactions, SummarizeCredits
 from domain.services.deactivate_coupon import DeactivateCoupon
 from domain.services.dispatch import Dispatch
+from domain.services.drain_settlements import DrainSettlements
 from domain.services.grant_credits import AddCredits, GrantCredits
 from domain.services.hold_credits import HoldCredits
 from domain.services.idempotent_write import IdempotentWrite
@@ -86,6 +90,7 @@ from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
 from ports.clock import Clock
 from ports.holds import HoldStore
+from ports.telemetry import SettlementMetrics
 
 
 async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -180,6 +185,23 @@ async def _settlements(post: PostSettlements) -> AsyncIterator[WriteBehindSettle
         await journal.stop()
 
 
+async def _settlement_drainer(client: aioredis.Redis | None, settings: Settings, engine: AsyncEngine,
+                              post: PostSettlements, uow: PostgresUnitOfWorkFactory, holds: HoldStore,
+                              clock: Clock, metrics: SettlementMetrics) -> AsyncIterator[SettlementDrainer | None]:
+    """With Redis, every process drains the durable settlement journal into the database."""
+    if client is None:
+        yield None
+        return
+    stream = RedisSettlementStream(client, settings.redis_prefix, claim_idle_s=settings.settlement_claim_idle_s)
+    drain = DrainSettlements(stream, post, PostgresRequestLogStore(engine), uow, clock, metrics)
+    drainer = SettlementDrainer(drain, stream, holds, clock, sweep_every_s=settings.settlement_sweep_s)
+    drainer.start()
+    try:
+        yield drainer
+    finally:
+        await drainer.stop()
+
+
 def _probes(engine: AsyncEngine, redis: aioredis.Redis | None) -> list[Any]:
     probes: list[Any] = [DatabaseProbe(engine)]
     if redis is not None:
@@ -219,6 +241,9 @@ class Container(containers.DeclarativeContainer):
     post_settlements = providers.Singleton(PostSettlements, uow)
     settlements = providers.Resource(_settlements, post_settlements)
     holds = providers.Singleton(_holds, redis, settings)
+    settlement_metrics = providers.Singleton(PrometheusSettlementMetrics, registry)
+    settlement_drainer = providers.Resource(_settlement_drainer, redis, settings, engine, post_settlements, uow,
+                                            holds, clock, settlement_metrics)
     upstream = providers.Resource(_upstream, settings)
 
     # services
@@ -259,7 +284,8 @@ class Container(containers.DeclarativeContainer):
         HoldCredits, uow, holds, settlements, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings),
         ttl_s=providers.Callable(lambda s: s.hold_ttl_s, settings))
     settle_request = providers.Singleton(
-        SettleRequest, settlements, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings))
+        SettleRequest, settlements, holds, clock, markup=providers.Callable(lambda s: s.pricing_markup, settings),
+        metrics=settlement_metrics)
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, inference_metrics, clock, ids,
         hold_credits, settle_request, admit_request,

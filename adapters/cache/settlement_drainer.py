@@ -34,6 +34,7 @@ class SettlementDrainer:
         self._sweep_every = sweep_every_s
         self._batch = batch
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._last_claim = self._last_sweep = 0.0
 
     def start(self) -> None:
@@ -41,10 +42,16 @@ class SettlementDrainer:
             self._task = asyncio.create_task(self._run(), name="settlement-drainer")
 
     async def stop(self) -> None:
+        # A flag, not only cancel(): a client library that swallows a CancelledError delivered in
+        # the middle of its call would leave the loop running.
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 5)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         try:
             await self.drain_all(claim=False)
@@ -64,9 +71,23 @@ class SettlementDrainer:
             if drained.read < self._batch:
                 return written
 
-    async def _run(self) -> None:
+    async def until_empty(self, timeout_s: float = 10.0) -> bool:
+        """Drain until the journal is empty (entries another round holds are written by it);
+        False when it is not empty by the deadline."""
+        deadline = time.monotonic() + timeout_s
         while True:
-            await asyncio.sleep(self._interval)
+            await self.drain_all(claim=False)
+            if await self._stream.backlog() == 0:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.02)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+                return
             now = time.monotonic()
             try:
                 claim = now - self._last_claim >= self._claim_every

@@ -53,6 +53,21 @@ class StackError(RuntimeError):
     pass
 
 
+def database_server() -> str:
+    """BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the default local server as the first of
+    `postgres`, `root` or the current user that may create databases: the tests' discovery
+    (tests/services.py), without its throwaway servers (a benchmark measures a real one)."""
+    if url := os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL"):
+        return url
+    from tests.services import local_postgres
+
+    return local_postgres()[0] or DEFAULT_DATABASE_SERVER
+
+
+def redis_server() -> str:
+    return os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,8 +122,8 @@ class Stack:
     """Owns every process and resource of one run. Use as a context manager or call close()."""
 
     quiet: bool = False
-    db_server: str = field(default_factory=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_SERVER))
-    redis_url: str = field(default_factory=lambda: os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS))
+    db_server: str = field(default_factory=database_server)
+    redis_url: str = field(default_factory=redis_server)
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     procs: list[Proc] = field(default_factory=list)
     fakes: dict[str, Proc] = field(default_factory=dict)

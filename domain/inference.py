@@ -38,6 +38,8 @@ class InferenceRequest(msgspec.Struct, kw_only=True):
     provider: str | None = None       # pin to one provider
     prompt_tokens_estimate: int = 0
     anthropic_body: dict[str, Any] | None = None  # original Messages body, for Anthropic-native providers
+    request_id: str | None = None     # the gateway's id, when the inbound side assigned one already
+    client_request_id: str | None = None  # the client's X-Request-Id, kept on the request row
 
 
 class Completion(msgspec.Struct, kw_only=True):

@@ -90,6 +90,25 @@ class KeyLimits(msgspec.Struct, frozen=True, kw_only=True):
         value: int | None = getattr(self, scope.value)
         return value
 
+    def derived(self) -> KeyLimits:
+        """Fill the minute and day scopes from the hourly ones, as the seed did (it stored only the
+        hourly values and showed minute = hour // 60, day = hour x 24), so a seed client that sends only
+        `requests_per_hour`/`tokens_per_hour` gets the windows it was shown. A given value always wins;
+        a missing one is derived only from the same kind's hourly value; with no hourly value it stays
+        unset (the gateway default). A derived minute limit is at least 1: a limit of 0 would refuse
+        every request (and is not a valid limit)."""
+        changes: dict[str, int] = {}
+        for minute, hour, day in ((Scope.REQUESTS_PER_MINUTE, Scope.REQUESTS_PER_HOUR, Scope.REQUESTS_PER_DAY),
+                                  (Scope.TOKENS_PER_MINUTE, Scope.TOKENS_PER_HOUR, Scope.TOKENS_PER_DAY)):
+            hourly = self.limit(hour)
+            if hourly is None:
+                continue
+            if self.limit(minute) is None:
+                changes[minute.value] = max(hourly // 60, 1)
+            if self.limit(day) is None:
+                changes[day.value] = hourly * 24
+        return msgspec.structs.replace(self, **changes) if changes else self
+
 
 class ScopeStatus(msgspec.Struct, frozen=True, kw_only=True):
     """What is left of one scope after the decision: the rate-limit headers come from these."""

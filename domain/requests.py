@@ -25,3 +25,4 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True):
     is_anonymous: bool = False
     usage_estimated: bool = False
     operation: str = "chat"
+    client_request_id: str | None = None  # the client's own X-Request-Id (not unique; ours is request_id)

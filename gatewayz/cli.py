@@ -72,8 +72,15 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _with_container(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
     from gatewayz.container import build_container
+    from gatewayz.migrations import require_migrated
 
     container = build_container(settings)
+    try:
+        engine = await container.engine()  # type: ignore[misc]  # an async Resource: awaited once
+        await require_migrated(engine)  # before the resources that read tables as they start
+    except BaseException:
+        await container.shutdown_resources()  # type: ignore[misc]
+        raise
     await container.init_resources()  # type: ignore[misc]
     try:
         return await fn(container)
@@ -96,8 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from gatewayz.migrations import NotMigrated
+
     try:
         return _run(args, settings)
+    except NotMigrated as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
@@ -120,7 +132,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "users" and args.action == "create":
         async def create(c: Any) -> Any:
-            return await (await resolve(c.create_user))(
+            return await (await resolve(c.users.create_user))(
                 email=args.email, username=args.username, admin=args.admin, credits=args.credits)
 
         created = asyncio.run(_with_container(settings, create))
@@ -130,14 +142,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "keys" and args.action == "create":
         async def issue(c: Any) -> Any:
-            return await (await resolve(c.issue_api_key))(args.user_id, name=args.name)
+            return await (await resolve(c.users.issue_api_key))(args.user_id, name=args.name)
 
         issued = asyncio.run(_with_container(settings, issue))
         _print({"key_id": issued.key.id, "user_id": issued.key.user_id, "api_key": issued.plaintext}, args.json)
         return 0
     if args.command == "keys" and args.action == "revoke":
         async def revoke(c: Any) -> None:
-            await (await resolve(c.revoke_api_key))(args.key_id)
+            await (await resolve(c.users.revoke_api_key))(args.key_id)
 
         asyncio.run(_with_container(settings, revoke))
         print(f"revoked key {args.key_id}")
@@ -148,13 +160,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         providers, models = load_catalog_file(DEFAULT_CATALOG if args.default else args.file)  # before any I/O
 
         async def load(c: Any) -> dict[str, int]:
-            return await (await resolve(c.load_catalog))(providers, models)  # type: ignore[no-any-return]
+            return await (await resolve(c.models.load_catalog))(providers, models)  # type: ignore[no-any-return]
 
         _print(asyncio.run(_with_container(settings, load)), args.json)
         return 0
     if args.command == "ledger" and args.action == "verify":
         async def verify(c: Any) -> Any:
-            return await (await resolve(c.verify_ledger))()
+            return await (await resolve(c.credits.verify_ledger))()
 
         report = asyncio.run(_with_container(settings, verify))
         _print_ledger_report(report, args.json)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gatewayz.migrations import migrate
-from tests.services import Throwaway, start_postgres, start_redis, unavailable, unique_name
+from tests.services import FOUND, Throwaway, find_postgres, find_redis, unavailable, unique_name
 
 KEY_SECRET = "test-key-secret"
 T = TypeVar("T")
@@ -31,9 +30,10 @@ def throwaway() -> Iterator[Throwaway]:
 
 @pytest.fixture(scope="session")
 def postgres_server_url(throwaway: Throwaway) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or start_postgres(throwaway)
+    """TEST_DATABASE_URL, else the default local server, else a throwaway one (tests/services.py)."""
+    url, why = find_postgres(throwaway)
     if not url:
-        unavailable("no TEST_DATABASE_URL and no initdb/pg_ctl usable (as non-root) to start PostgreSQL")
+        unavailable(f"no PostgreSQL: {why}")
     return url  # type: ignore[return-value]
 
 
@@ -77,9 +77,10 @@ async def _ping(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def redis_url(throwaway: Throwaway) -> str:
-    url = os.environ.get("TEST_REDIS_URL") or start_redis(throwaway)
+    """TEST_REDIS_URL, else the default local server, else a throwaway one (tests/services.py)."""
+    url, why = find_redis(throwaway)
     if not url:
-        unavailable("no TEST_REDIS_URL and no redis-server on PATH")
+        unavailable(f"no Redis: {why}")
     try:
         in_thread(asyncio.run, _ping(url))  # type: ignore[arg-type]
     except Exception as exc:
@@ -112,4 +113,12 @@ def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 def settings_env(**overrides: Any) -> dict[str, str]:
     env = {"GATEWAYZ_KEY_SECRET": KEY_SECRET, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "console"}
     env.update({k: str(v) for k, v in overrides.items() if v is not None})
+    if env.get("REDIS_URL") and "REDIS_PREFIX" not in env:  # the Redis may be shared: never the default prefix
+        env["REDIS_PREFIX"] = unique_name("gwtest") + ":"
     return env
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which servers the run used, so a run on shared local servers is never a surprise."""
+    for name, where in FOUND.items():
+        terminalreporter.write_line(f"{name}: {where}")

@@ -13,7 +13,7 @@ import httpx
 from litestar import Litestar
 
 from gatewayz.app import create_app
-from gatewayz.container import Container, resolve
+from gatewayz.container import Container, find, resolve
 from gatewayz.settings import Settings
 from tests.conftest import settings_env
 
@@ -25,7 +25,7 @@ class Running:
     container: Container
 
     async def service(self, name: str) -> Any:
-        return await resolve(getattr(self.container, name))
+        return await resolve(find(self.container, name))
 
     async def written(self) -> None:
         """Everything settled so far is in the database: the write-behinds flushed and, with Redis,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -9,6 +10,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from adapters.http.schemas.money import money
 from domain.errors import (
     AuthenticationRequired,
     Conflict,
@@ -72,19 +74,32 @@ def _request_id(request: Request[Any, Any, Any]) -> str | None:
 
 
 def error_body(style: str, status: int, message: str, code: str, *, param: str | None = None,
-               details: dict[str, Any] | None = None, structured: bool = False) -> dict[str, Any]:
+               details: dict[str, Any] | None = None, structured: bool = False,
+               request_id: str | None = None) -> dict[str, Any]:
+    """The inference families carry the gateway's request id, so a user can quote it to support."""
     if style == "anthropic":
-        return {"type": "error", "error": {"type": ANTHROPIC_TYPES.get(status, "api_error"), "message": message}}
+        body: dict[str, Any] = {"type": "error",
+                                "error": {"type": ANTHROPIC_TYPES.get(status, "api_error"), "message": message}}
+        if request_id:
+            body["request_id"] = request_id
+        return body
     if style == "openai":
         error: dict[str, Any] = {"message": message, "type": OPENAI_TYPES.get(status, "api_error"),
                                  "code": code, "param": param}
         if details:
-            error.update(details)
+            error.update(_wire(details))
+        if request_id:
+            error["request_id"] = request_id
         return {"error": error, "detail": message}
-    body: dict[str, Any] = {"detail": message}
+    body = {"detail": message}
     if structured or details:
-        body["error"] = {"code": code, "message": message, **(details or {})}
+        body["error"] = {"code": code, "message": message, **_wire(details or {})}
     return body
+
+
+def _wire(details: dict[str, Any]) -> dict[str, Any]:
+    """Money in error details goes out as exact JSON numbers, like everywhere else (schemas/money.py)."""
+    return {k: money(v) if isinstance(v, Decimal) else v for k, v in details.items()}
 
 
 def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -110,12 +125,13 @@ def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> 
         if style == "detail":
             return _json({"detail": items}, 422, headers)
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        body = error_body(style, 422, message, exc.code, param=exc.field)
+        body = error_body(style, 422, message, exc.code, param=exc.field, request_id=_request_id(request))
         if style == "openai":
             body["detail"] = items
         return _json(body, 422, headers)
     return _json(error_body(style, status, exc.message, exc.code, param=exc.details.pop("param", None),
-                            details=dict(exc.details), structured=isinstance(exc, _STRUCTURED)), status, headers)
+                            details=dict(exc.details), structured=isinstance(exc, _STRUCTURED),
+                            request_id=_request_id(request)), status, headers)
 
 
 def _validation_items(exc: ValidationException) -> list[dict[str, Any]]:
@@ -137,7 +153,7 @@ def handle_validation_error(request: Request[Any, Any, Any], exc: ValidationExce
     first = items[0]
     field = ".".join(str(p) for p in first["loc"][1:]) or None
     message = f"{field}: {first['msg']}" if field else first["msg"]
-    body = error_body(style, 422, message, "invalid_request", param=field)
+    body = error_body(style, 422, message, "invalid_request", param=field, request_id=_request_id(request))
     if style == "openai":
         body["detail"] = items
     return _json(body, 422)
@@ -148,7 +164,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     detail = exc.detail
     if style == "detail":
         return _json({"detail": detail}, exc.status_code, exc.headers)
-    return _json(error_body(style, exc.status_code, detail, "http_error"), exc.status_code, exc.headers)
+    return _json(error_body(style, exc.status_code, detail, "http_error", request_id=_request_id(request)),
+                 exc.status_code, exc.headers)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -157,7 +174,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     style = _style(request)
     if style == "detail":
         return _json({"detail": "Internal server error", "request_id": request_id}, 500)
-    body = error_body(style, 500, "Internal server error", "internal_error")
+    body = error_body(style, 500, "Internal server error", "internal_error", request_id=request_id)
     body["request_id"] = request_id
     return _json(body, 500)
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from adapters.http.bundles.auth import AuthServices
 from domain.api_keys import Principal
 from domain.errors import AuthenticationRequired, Forbidden, InvalidApiKey
 
@@ -83,10 +84,10 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         raise Forbidden("Route has no auth policy")
     if policy == "public":
         return
-    services = connection.app.state.services
+    auth: AuthServices = connection.app.state.auth
     key = presented_key(connection)
     if policy == "env_key":
-        expected = services.admin_api_key
+        expected = auth.admin_api_key
         if not key:
             raise AuthenticationRequired()
         if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
@@ -95,8 +96,8 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
     if policy == "optional" and key is None:
         connection.state.principal = None
         return
-    principal: Principal = await services.authenticate(key)
+    principal: Principal = await auth.authenticate(key)
     connection.state.principal = principal
     if policy == "admin":
-        await services.authorize_admin(principal, method=connection.scope.get("method", "GET"),
+        await auth.authorize_admin(principal, method=connection.scope.get("method", "GET"),
                                        path=connection.url.path, client_ip=client_ip(connection))

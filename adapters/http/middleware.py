@@ -1,4 +1,8 @@
-"""Request context: a request id on every log line and response, and HTTP metrics."""
+"""Request context: a request id on every log line and response, and HTTP metrics.
+
+Every request gets the gateway's own id (`X-Gatewayz-Request-Id`, unique: the key of the request
+row and its ledger entry, quoted in error bodies). A client's sane `X-Request-Id` is echoed back in
+`X-Request-Id` and kept on the request row, but never becomes our key: clients reuse and collide."""
 
 from __future__ import annotations
 
@@ -14,14 +18,13 @@ from adapters.http.metrics import HttpMetrics
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def request_id_from(scope: dict[str, Any]) -> str:
+def client_request_id_from(scope: dict[str, Any]) -> str | None:
+    """The client's `X-Request-Id` when it is sane (bounded, no spaces or markup); else None."""
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
-            if _VALID_ID.match(candidate):
-                return candidate
-            break
-    return uuid.uuid4().hex
+            return candidate if _VALID_ID.match(candidate) else None
+    return None
 
 
 class RequestContextMiddleware:
@@ -37,19 +40,25 @@ class RequestContextMiddleware:
             return
         start = time.perf_counter()
         state = scope.setdefault("state", {})
-        request_id = state.get("request_id") or request_id_from(scope)
+        request_id = state.get("request_id") or uuid.uuid4().hex
+        client_id = client_request_id_from(scope)
         state["request_id"] = request_id
+        state["client_request_id"] = client_id
         state["t0"] = start
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        if client_id is None:
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+        else:
+            structlog.contextvars.bind_contextvars(request_id=request_id, client_request_id=client_id)
         status = 500
-        header = (b"x-request-id", request_id.encode())
+        ours = request_id.encode()
+        headers = ((b"x-request-id", client_id.encode() if client_id else ours), (b"x-gatewayz-request-id", ours))
 
         async def send_wrapper(message: dict[str, Any]) -> None:
             nonlocal status
             kind = message["type"]
             if kind == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                message["headers"] = [*message.get("headers", ()), *headers]
             elif kind == "http.response.body" and not message.get("more_body", False):
                 self.metrics.observe(scope["method"], scope.get("path_template") or "unmatched", status,
                                      time.perf_counter() - start)
@@ -58,5 +67,5 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "client_request_id")
 

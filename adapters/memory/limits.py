@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from adapters.memory.store import MemoryStore
-from domain.errors import NotFound
+from domain import not_found
 from domain.limits import Decision, KeyLimits, LimitConfig, Scope, corrected, evaluate
 
 
@@ -77,6 +77,6 @@ class MemoryLimitConfigRepository:
 
     async def put(self, api_key_id: int, limits: KeyLimits, *, now: datetime) -> KeyLimits:
         if self._store is not None and api_key_id not in self._store.api_keys:
-            raise NotFound(f"API key {api_key_id} not found")
+            raise not_found.api_key(api_key_id)
         self.rows[api_key_id] = (limits, now)
         return limits

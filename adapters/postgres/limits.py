@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres.failures import database_guard
 from adapters.postgres.tables import rate_limit_configs as rlc
-from domain.errors import NotFound
+from domain import not_found
 from domain.limits import KeyLimits
 
 _FIELDS = list(KeyLimits.__struct_fields__)
@@ -41,5 +41,5 @@ class PostgresLimitConfigRepository:
             async with database_guard(), self._engine.begin() as conn:
                 await conn.execute(statement.values(api_key_id=api_key_id, created_at=now, updated_at=now, **values))
         except IntegrityError as exc:  # the key does not exist (foreign key)
-            raise NotFound(f"API key {api_key_id} not found") from exc
+            raise not_found.api_key(api_key_id) from exc
         return limits

@@ -93,6 +93,7 @@ chat_completion_requests = Table(
     "chat_completion_requests", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("request_id", String(64), nullable=False, unique=True),
+    Column("client_request_id", String(128), index=True),  # the client's X-Request-Id, sanitised
     Column("user_id", Id, index=True),
     Column("api_key_id", Id),
     Column("model", String(200), nullable=False),

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from domain.catalog import Model, Offer, Provider
+from domain.errors import AuthenticationRequired
 from domain.inference import Caller, Chunk, Completion, InferenceRequest, Usage, estimate_tokens
 from domain.limits import Admission, rate_limit_headers
 from domain.requests import RequestRecord
@@ -101,7 +102,7 @@ class ChatCompletion:
         self._settling: set[asyncio.Task[Any]] = set()  # settlements outliving a cancelled request
 
     async def __call__(self, request: InferenceRequest, caller: Caller) -> Reply | StreamReply:
-        ctx = _Context(request_id=self._ids.request_id(), caller=caller, request=request,
+        ctx = _Context(request_id=request.request_id or self._ids.request_id(), caller=caller, request=request,
                        started=self._clock.monotonic(), model_id=request.model)
         try:
             ctx.model, routes = self._resolve(request, caller)                      # 2 resolve
@@ -137,6 +138,8 @@ class ChatCompletion:
 
     def _resolve(self, request: InferenceRequest, caller: Caller) -> tuple[Model, list[Route]]:
         catalog = self._catalog.current()
+        if caller.anonymous and not self._anonymous_models:
+            raise AuthenticationRequired()  # no model is open to anonymous callers: a key is required
         model = resolve_model(catalog, request.model)
         if caller.anonymous:
             check_anonymous(request.model, model, self._anonymous_models)
@@ -223,7 +226,7 @@ class ChatCompletion:
             input_tokens=counted.prompt_tokens, output_tokens=counted.completion_tokens,
             processing_time_ms=int(elapsed * 1000), time_to_first_token_ms=ttft_ms, error_message=message,
             cost_usd=cost, is_anonymous=ctx.caller.anonymous, usage_estimated=counted.estimated,
-            operation=ctx.request.operation.value,
+            operation=ctx.request.operation.value, client_request_id=ctx.request.client_request_id,
         )
         if ctx.model is None:
             return _Billed(record=record, elapsed_s=elapsed)

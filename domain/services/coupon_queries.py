@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
+from domain import not_found
 from domain.coupons import (
     Coupon,
     CouponAnalytics,
@@ -14,7 +15,7 @@ from domain.coupons import (
     RedemptionHistory,
     analytics,
 )
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from ports.clock import Clock
 from ports.uow import UnitOfWorkFactory
 
@@ -55,7 +56,7 @@ class GetCoupon:
         async with self._uow() as uow:
             coupon = await uow.coupons.get(coupon_id)
         if coupon is None:
-            raise NotFound("Coupon not found")
+            raise not_found.coupon()
         return coupon
 
 
@@ -77,7 +78,7 @@ class GetCouponAnalytics:
         async with self._uow() as uow:
             coupon = await uow.coupons.get(coupon_id)
             if coupon is None:
-                raise NotFound("Coupon not found")
+                raise not_found.coupon()
             usage = await uow.coupons.usage(coupon_id)
         return analytics(coupon, usage, now=self._clock.now())
 

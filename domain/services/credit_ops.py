@@ -8,9 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from domain import not_found
 from domain.accounts import User
 from domain.credits import GRANT_WINDOW, CreditChange, GrantPolicy, admin_actor
-from domain.errors import NotFound
 from domain.ledger import TransactionType
 from domain.services.post_transaction import post_transaction
 from ports.uow import UnitOfWork
@@ -46,7 +46,7 @@ async def post_change(uow: UnitOfWork, user: User | None, *, user_id: int, amoun
                       now: datetime, description: str, reason: str, admin: User,
                       metadata: dict[str, Any]) -> CreditChange:
     if user is None:
-        raise NotFound(f"User {user_id} not found")
+        raise not_found.user(user_id)
     row = await post_transaction(uow, user_id=user.id, amount=amount, kind=kind, now=now, description=description,
                                  created_by=admin_actor(admin.id), metadata=metadata)
     return CreditChange(user_id=user.id, username=user.username, amount=amount, previous_balance=row.balance_before,

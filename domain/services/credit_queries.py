@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import msgspec
 
+from domain import not_found
 from domain.accounts import User
 from domain.credits import CreditOperationRefused
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from domain.ledger import Balances, CreditTransaction
 from domain.ledger_queries import (
     Direction,
@@ -112,7 +113,7 @@ class SummarizeCredits:
                     summary=await uow.ledger.summarize(since=since, until=until, detailed=False))
             user = await uow.users.get(user_id)
             if user is None:
-                raise NotFound(f"User {user_id} not found")
+                raise not_found.user(user_id)
             return UserCreditSummary(user=user, summary=await uow.ledger.summarize(user_id=user_id, since=since,
                                                                                   until=until))
 
@@ -127,7 +128,7 @@ class GetBalance:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise NotFound(f"User {user_id} not found")
+            raise not_found.user(user_id)
         held = ZERO
         if self._holds is not None:
             held = await self._holds.held(user_id, now=self._clock.now().timestamp())

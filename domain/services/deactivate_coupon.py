@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain import not_found
 from domain.audit import AuditEvent
 from domain.coupons import COUPON_DEACTIVATED
-from domain.errors import NotFound
 from ports.clock import Clock
 from ports.uow import UnitOfWorkFactory
 
@@ -18,7 +18,7 @@ class DeactivateCoupon:
         now = self._clock.now()
         async with self._uow() as uow:
             if not await uow.coupons.deactivate(coupon_id, now=now):
-                raise NotFound("Coupon not found or already inactive")
+                raise not_found.coupon("or already inactive")
             await uow.audit.record(AuditEvent(event_type=COUPON_DEACTIVATED, created_at=now, user_id=deactivated_by,
                                               details={"coupon_id": coupon_id}))
             await uow.commit()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain import not_found
 from domain.accounts import User
 from domain.api_keys import hash_key, looks_like_key
 from domain.credits import CreditChange, GrantPolicy, amount_of, metadata_of, reason_of, text_of
-from domain.errors import NotFound
 from domain.idempotency import Once
 from domain.ledger import TransactionType
 from domain.services.balance_changed import BalanceChanged
@@ -45,7 +45,7 @@ class GrantCredits:
             locked = await grant_gate(uow, self._policy, admin, per_user=amount, count=1,
                                       targets=[target] if target is not None else [], now=now)
             if target is None or target not in locked:
-                raise NotFound("User not found")
+                raise not_found.user()
             return await post_change(uow, locked[target], user_id=target, amount=amount,
                                      kind=TransactionType.ADMIN_CREDIT, now=now, description=reason, reason=reason,
                                      admin=admin, metadata=admin_metadata(admin, reason))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from domain import not_found
 from domain.catalog import Model
-from domain.errors import InsufficientCredits, NotFound
+from domain.errors import InsufficientCredits
 from domain.holds import BalanceUnknown
 from domain.inference import Caller, InferenceRequest
 from domain.pricing import hold_estimate, is_free, output_allowance
@@ -44,8 +45,8 @@ class HoldCredits:
             await self._holds.prime(caller.user_id, await self._balance(caller.user_id))
             reservation = await self._holds.reserve(caller.user_id, request_id, amount, now=now, ttl_s=self._ttl)
         if not reservation.accepted:
-            raise InsufficientCredits("Insufficient credits", required=format(amount, "f"),
-                                      available=format(max(reservation.available, Decimal(0)), "f"))
+            raise InsufficientCredits("Insufficient credits", required=amount,
+                                      available=max(reservation.available, Decimal(0)))
         return amount
 
     async def _balance(self, user_id: int) -> Decimal:
@@ -55,5 +56,5 @@ class HoldCredits:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise NotFound(f"User {user_id} not found")
+            raise not_found.user(user_id)
         return user.balance - unposted - self._journal.pending_for(user_id)

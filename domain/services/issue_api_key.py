@@ -6,9 +6,10 @@ from datetime import datetime
 
 import msgspec
 
+from domain import not_found
 from domain.api_keys import ApiKey, NewApiKey, compose_key, display_parts, hash_key
 from domain.audit import API_KEY_CREATED, AuditEvent
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from ports.clock import Clock
 from ports.ids import IdGenerator
 from ports.uow import UnitOfWork, UnitOfWorkFactory
@@ -30,7 +31,7 @@ class IssueApiKey:
                        expires_at: datetime | None = None) -> IssuedKey:
         async with self._uow() as uow:
             if await uow.users.get(user_id) is None:
-                raise NotFound(f"User {user_id} not found")
+                raise not_found.user(user_id)
             issued = await self.within(uow, user_id, name=name, environment=environment, expires_at=expires_at)
             await uow.commit()
         return issued

@@ -33,14 +33,15 @@ class SetKeyLimits:
         self._defaults = defaults or LimitConfig()
 
     async def __call__(self, api_key: str, limits: KeyLimits) -> LimitConfig:
-        """Store the key's overrides; returns its effective limits (defaults where unset)."""
+        """Store the key's overrides, minute and day scopes derived from hourly ones the request left
+        out (`KeyLimits.derived`); returns its effective limits (defaults where still unset)."""
         if not looks_like_key(api_key):
             raise UnknownApiKey()
         principal = await self._directory.find(hash_key(self._secret, api_key))
         if principal is None:
             raise UnknownApiKey()
         try:
-            stored = await self._configs.put(principal.key.id, limits, now=self._clock.now())
+            stored = await self._configs.put(principal.key.id, limits.derived(), now=self._clock.now())
         except NotFound as exc:
             raise UnknownApiKey() from exc
         await self._bus.publish(LIMITS_TOPIC, str(principal.key.id))

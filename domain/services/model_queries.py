@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain import not_found
 from domain.catalog import Model
-from domain.errors import NotFound
 from ports.catalog import CatalogSource
 
 
@@ -24,5 +24,5 @@ class GetModel:
         """Canonical id or alias."""
         model = self._source.current().resolve(name)
         if model is None:
-            raise NotFound("Model not found", code="model_not_found")
+            raise not_found.model()
         return model

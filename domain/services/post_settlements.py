@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from domain.errors import NotFound
+from domain import not_found
 from domain.ledger import Balances, CreditTransaction, TransactionType, apply
 from domain.money import usd
 from domain.settlements import PendingCharge
@@ -44,7 +44,7 @@ class PostSettlements:
 async def _post_user(uow: UnitOfWork, user_id: int, charges: list[PendingCharge]) -> int:
     user = await uow.users.get_for_update(user_id)
     if user is None:
-        raise NotFound(f"User {user_id} not found")
+        raise not_found.user(user_id)
     balances = Balances(subscription_allowance=user.subscription_allowance, purchased_credits=user.purchased_credits)
     rows: list[CreditTransaction] = []
     last: datetime | None = None

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.errors import NotFound
+from domain import not_found
 from domain.ledger import Balances, CreditTransaction, TransactionType, apply
 from domain.money import usd
 from ports.uow import UnitOfWork
@@ -20,7 +20,7 @@ async def post_transaction(uow: UnitOfWork, *, user_id: int, amount: Decimal, ki
     already in the ledger: the caller's transaction then rolls back and nothing changes."""
     user = await uow.users.get_for_update(user_id)
     if user is None:
-        raise NotFound(f"User {user_id} not found")
+        raise not_found.user(user_id)
     amount = usd(amount)
     before = Balances(subscription_allowance=user.subscription_allowance, purchased_credits=user.purchased_credits)
     after = apply(before, amount)

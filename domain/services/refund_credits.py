@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from domain import not_found
 from domain.accounts import User
 from domain.credits import CreditChange, CreditOperationRefused, amount_of, metadata_of, reason_of
-from domain.errors import NotFound
 from domain.idempotency import Once
 from domain.ledger import TransactionType
 from domain.services.balance_changed import BalanceChanged
@@ -35,11 +35,11 @@ class RefundCredits:
             now = self._clock.now()
             user = (await lock_users(uow, [user_id])).get(user_id)
             if user is None:
-                raise NotFound(f"User {user_id} not found")
+                raise not_found.user(user_id)
             if original_transaction_id is not None:
                 original = await uow.ledger.get(original_transaction_id)
                 if original is None:
-                    raise NotFound(f"Transaction {original_transaction_id} not found")
+                    raise not_found.transaction(original_transaction_id)
                 if original.user_id != user_id:
                     raise CreditOperationRefused(
                         f"Transaction {original_transaction_id} does not belong to user {user_id}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from domain import not_found
 from domain.breaker import BreakerPolicy, BreakerReport, BreakerStatus, report
-from domain.errors import NotFound
 from ports.breakers import BreakerStore
 from ports.clock import Clock
 from ports.telemetry import InferenceMetrics
@@ -24,7 +24,7 @@ class ResetBreaker:
 
     async def __call__(self, provider: str) -> BreakerReport:
         if provider not in self._providers() and provider not in await self._store.all():
-            raise NotFound(f"Circuit breaker for provider '{provider}' not found")
+            raise not_found.breaker(provider)
         state = await self._store.reset(provider)
         self._metrics.breaker_state(provider=provider, state=BreakerStatus.CLOSED.value)
         return report(state, self._clock.now().timestamp(), self._policy)

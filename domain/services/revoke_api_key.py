@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain import not_found
 from domain.audit import API_KEY_REVOKED, AuditEvent
-from domain.errors import NotFound
 from domain.invalidation import KEYS_TOPIC
 from ports.bus import CacheBus
 from ports.clock import Clock
@@ -20,7 +20,7 @@ class RevokeApiKey:
         async with self._uow() as uow:
             key = await uow.api_keys.get(key_id)
             if key is None or not await uow.api_keys.deactivate(key_id):
-                raise NotFound(f"API key {key_id} not found")
+                raise not_found.api_key(key_id)
             await uow.audit.record(AuditEvent(
                 event_type=API_KEY_REVOKED, created_at=self._clock.now(), user_id=key.user_id,
                 api_key_id=key_id, details={"by": revoked_by},

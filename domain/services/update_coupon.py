@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain import not_found
 from domain.audit import AuditEvent
 from domain.coupons import COUPON_UPDATED, Coupon, CouponChanges, NothingToUpdate, valid_changes
-from domain.errors import NotFound
 from ports.clock import Clock
 from ports.uow import UnitOfWorkFactory
 
@@ -23,11 +23,11 @@ class UpdateCoupon:
         async with self._uow() as uow:
             coupon = await uow.coupons.get_for_update(coupon_id)
             if coupon is None:
-                raise NotFound("Coupon not found or update failed")
+                raise not_found.coupon("or update failed")
             changes = valid_changes(coupon, changes)
             updated = await uow.coupons.update(coupon_id, changes, now=now)
             if updated is None:
-                raise NotFound("Coupon not found or update failed")
+                raise not_found.coupon("or update failed")
             await uow.audit.record(AuditEvent(
                 event_type=COUPON_UPDATED, created_at=now, user_id=updated_by,
                 details={"coupon_id": coupon_id, "fields": sorted(changes.as_dict())},

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
+from domain import not_found
 from domain.accounts import User
 from domain.api_keys import ApiKey
 from domain.audit import AuditEvent
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from domain.ledger import CreditTransaction
 from ports.uow import UnitOfWorkFactory
 
@@ -59,7 +60,7 @@ class ShowUser:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             if user is None:
-                raise NotFound("User not found")
+                raise not_found.user()
             keys = await uow.api_keys.list_for_user(user_id)
             recent = await uow.ledger.list_for_user(user_id, limit=10, offset=0)
             activity = await uow.audit.recent(user_id=user_id, limit=10)

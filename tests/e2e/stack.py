@@ -45,6 +45,8 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(5)
+        if self.popen.stdout is not None:  # the fake's announcement pipe
+            self.popen.stdout.close()
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], logs: Path, stdout: int | IO[bytes] | None = None

@@ -44,13 +44,14 @@ def test_two_processes_admit_no_more_than_the_balance_holds(stack: Stack) -> Non
     user = cli(stack.env, "users", "create", "--email", unique_name("payer") + "@example.com",
                "--credits", str(HOLD * 10))
     key = user["api_key"]
-    stack.script("chat-a", delay_s=3.0)  # every request is still in flight when the last one arrives
+    stack.script("chat-a", delay_s=6.0)  # every request is still in flight when the last one arrives (a loaded box too)
     b = start_gateway("gateway-billing-b", stack.env, stack.logs)
     try:
         wait_healthy(b)
         urls = [stack.gateway, b.url]
 
-        def one(i: int) -> int:
+        def one(i: int) -> tuple[int, float, float]:
+            started = time.monotonic()
             response = httpx.post(urls[i % 2] + "/v1/chat/completions", timeout=30,
                                   headers={"Authorization": f"Bearer {key}"},
                                   json={"model": "acme/chat", "messages": MESSAGES, "max_tokens": 100})
@@ -58,15 +59,20 @@ def test_two_processes_admit_no_more_than_the_balance_holds(stack: Stack) -> Non
                 body = response.json()
                 assert body["detail"] == "Insufficient credits"
                 assert body["error"]["code"] == "insufficient_credits"
-            return response.status_code
+            return response.status_code, started, time.monotonic()
 
         with ThreadPoolExecutor(50) as pool:
-            statuses = list(pool.map(one, range(50)))
+            outcomes = list(pool.map(one, range(50)))
     finally:
         b.stop()
+    statuses = [status for status, _, _ in outcomes]
     admitted, refused = statuses.count(200), statuses.count(402)
-    print(f"two processes: admitted={admitted} refused={refused}")
-    assert admitted == 10 and refused == 40, statuses
+    # A request sent after an answered one had settled may rightly use the credit it left (a loaded
+    # machine can delay a client thread by seconds); every other one competed for the same balance.
+    first_settled = min(end for status, _, end in outcomes if status == 200)
+    late = sum(1 for _, started, _ in outcomes if started > first_settled)
+    print(f"two processes: admitted={admitted} refused={refused} sent after the first answer={late}")
+    assert 10 <= admitted <= 10 + late and admitted + refused == 50, statuses
     expected = HOLD * 10 - COST * admitted
     assert balance(stack, key, expected) == expected >= 0
     verify = subprocess.run([sys.executable, "-m", "gatewayz", "ledger", "verify"], cwd=ROOT, env=stack.env,

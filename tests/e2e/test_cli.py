@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,8 +23,8 @@ import httpx
 import pytest
 
 from gatewayz.cli import main
-from tests.conftest import in_thread
-from tests.services import free_port
+from tests.conftest import _admin_sql, in_thread
+from tests.services import free_port, unique_name
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = re.compile(r"^gw_live_[A-Za-z0-9_-]{43}$")
@@ -118,11 +119,14 @@ def test_users_and_keys_are_created_shown_once_stored_hashed_and_revoked(home: P
 
 
 def in_process(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-               *args: str) -> tuple[int, str, str]:
-    """`gatewayz ARGS` through the same `main`, in this process (a subprocess costs a second of imports)."""
+               *args: str, **env: str) -> tuple[int, str, str]:
+    """`gatewayz ARGS` through the same `main`, in this process (a subprocess costs a second of imports);
+    against the embedded SQLite in `home` unless `env` points elsewhere."""
     monkeypatch.chdir(home)
     for name in env_skipped():
         monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
 
     def run() -> int:
         try:
@@ -161,6 +165,38 @@ def test_bad_input_exits_non_zero_with_a_clear_message_and_writes_nothing(
         assert "Traceback" not in stderr, (args, stderr)
         assert "gw_live_" not in stdout, args
     assert row_counts(home) == before
+
+
+NOT_MIGRATED = "database is not migrated: run gatewayz migrate"
+SECRET = {"GATEWAYZ_KEY_SECRET": "cli-test-secret-" + "x" * 32}  # required off the embedded default
+DATA_COMMANDS = (["users", "create", "--email", "a@example.com"], ["keys", "create", "--user-id", "1"],
+                 ["keys", "revoke", "1"], ["ledger", "verify"], ["catalog", "load", "--default"])
+
+
+def test_a_never_migrated_embedded_database_is_named_as_such_with_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    done = gatewayz(tmp_path, "ledger", "verify")  # once as the operator runs it
+    assert (done.returncode, done.stderr.strip(), done.stdout) == (2, NOT_MIGRATED, "")
+    for args in DATA_COMMANDS:
+        assert in_process(tmp_path, monkeypatch, capsys, *args) == (2, "", NOT_MIGRATED + "\n"), args
+
+
+def test_a_never_migrated_postgres_database_is_named_as_such_and_an_unreachable_one_as_unavailable(
+        tmp_path: Path, postgres_server_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    empty = unique_name("gatewayz_empty")
+    in_thread(asyncio.run, _admin_sql(postgres_server_url, f'CREATE DATABASE "{empty}"'))
+    try:
+        url = f"{postgres_server_url.rsplit('/', 1)[0]}/{empty}"
+        for args in DATA_COMMANDS[:2]:
+            assert in_process(tmp_path, monkeypatch, capsys, *args, DATABASE_URL=url, **SECRET) == (
+                2, "", NOT_MIGRATED + "\n"), args
+    finally:
+        in_thread(asyncio.run, _admin_sql(postgres_server_url, f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)'))
+    gone = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"  # nothing listens there
+    code, out, err = in_process(tmp_path, monkeypatch, capsys, "users", "create", "--email", "b@example.com",
+                                DATABASE_URL=gone, **SECRET)
+    assert (code, out, err) == (1, "", "error: Database unavailable\n")
 
 
 @pytest.fixture

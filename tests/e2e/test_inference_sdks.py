@@ -210,7 +210,8 @@ def test_anthropic_errors_map_to_the_sdk_exception_types(stack: Stack) -> None:
     with pytest.raises(anthropic.InternalServerError) as failed:
         client.messages.create(model="acme/claude", **ask())
     assert failed.value.status_code == 502
-    assert failed.value.body == {"type": "error", "error": {"type": "api_error", "message": "All providers failed"}}
+    assert failed.value.body == {"type": "error", "error": {"type": "api_error", "message": "All providers failed"},
+                                 "request_id": failed.value.response.headers["x-gatewayz-request-id"]}
 
 
 # ------------------------------------------------------------------ AI SDK routes

@@ -34,13 +34,15 @@ async def fake() -> AsyncIterator[FakeUpstream]:
 
 
 @pytest.fixture
-def oai(fake: FakeUpstream) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=fake.url + "/v1", api_key="x", max_retries=0)
+async def oai(fake: FakeUpstream) -> AsyncIterator[openai.AsyncOpenAI]:
+    async with openai.AsyncOpenAI(base_url=fake.url + "/v1", api_key="x", max_retries=0) as client:
+        yield client  # closed before the fake stops: no connection is left open
 
 
 @pytest.fixture
-def ant(fake: FakeUpstream) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=fake.url, api_key="x", max_retries=0)
+async def ant(fake: FakeUpstream) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(base_url=fake.url, api_key="x", max_retries=0) as client:
+        yield client
 
 
 # ---------------------------------------------------------------- OpenAI
@@ -377,9 +379,9 @@ async def test_standalone_process() -> None:
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
         url = line.strip().rsplit(" ", 1)[-1]
-        client = openai.AsyncOpenAI(base_url=url + "/v1", api_key="x", max_retries=0)
-        stream = await client.chat.completions.create(model="any", messages=MSGS, stream=True)
-        pieces = [c.choices[0].delta.content async for c in stream if c.choices[0].delta.content]
+        async with openai.AsyncOpenAI(base_url=url + "/v1", api_key="x", max_retries=0) as client:
+            stream = await client.chat.completions.create(model="any", messages=MSGS, stream=True)
+            pieces = [c.choices[0].delta.content async for c in stream if c.choices[0].delta.content]
         assert len(pieces) == 8 and pieces[:3] == ["alpha", " beta", " alpha"]
     finally:
         proc.terminate()

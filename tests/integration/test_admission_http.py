@@ -69,6 +69,29 @@ async def test_set_limit_stores_the_key_config_and_answers_the_seed_shape(sqlite
         assert (await r.client.post("/admin/clear-rate-limit-cache", headers=bearer(key))).status_code == 403
 
 
+async def test_set_limit_with_only_hourly_values_stores_and_answers_the_seed_derivation(sqlite_url: str) -> None:
+    async with running_app(sqlite_url) as r:
+        _, admin = await r.user("root@example.com", admin=True)
+        user_id, key = await r.user("u@example.com")
+        resp = await r.client.post("/admin/limit", headers=bearer(admin), json={
+            "api_key": key, "rate_limits": {"requests_per_hour": 1_200, "tokens_per_hour": 60_000}})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["rate_limits"] == {
+            "requests_per_minute": 20, "requests_per_hour": 1_200, "requests_per_day": 28_800,
+            "tokens_per_minute": 1_000, "tokens_per_hour": 60_000, "tokens_per_day": 1_440_000,
+            "concurrency_limit": 50}
+        stored = await (await r.service("limit_configs")).get(await key_id_of(r, user_id))
+        assert stored == KeyLimits(requests_per_minute=20, requests_per_hour=1_200, requests_per_day=28_800,
+                                   tokens_per_minute=1_000, tokens_per_hour=60_000, tokens_per_day=1_440_000)
+
+        partial = await r.client.post("/admin/limit", headers=bearer(admin), json={
+            "api_key": key, "rate_limits": {"requests_per_minute": 3, "requests_per_hour": 1_200}})
+        assert partial.status_code == 200, partial.text
+        limits = partial.json()["rate_limits"]
+        assert (limits["requests_per_minute"], limits["requests_per_day"]) == (3, 28_800)  # given wins
+        assert (limits["tokens_per_minute"], limits["tokens_per_hour"]) == (1_000_000, None)  # defaults again
+
+
 async def test_a_limit_change_holds_for_the_next_request_on_another_process(
         postgres_url: str, redis_url: str, redis_prefix: str) -> None:
     env = {"REDIS_URL": redis_url, "REDIS_PREFIX": redis_prefix}
@@ -125,6 +148,8 @@ async def test_provider_timing_reports_slow_calls_per_provider_and_model(sqlite_
         assert body["metrics_available"] is True
         assert body["slow_request_counts"] == {"openrouter/gpt-4": {"slow": 2, "very_slow": 1}}
         assert body["thresholds"] == {"slow": "30-45 seconds", "very_slow": ">45 seconds"}
+        assert body["note"] == ("Use Prometheus/Grafana for detailed timing histograms. "
+                                "Query: provider_response_duration_seconds")
         assert body["providers"]["alpha"] == {"count": 1, "errors": 1, "mean_seconds": 0.5, "p50_seconds": 0.5,
                                               "p95_seconds": 0.5, "max_seconds": 0.5}
 

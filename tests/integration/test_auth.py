@@ -160,11 +160,11 @@ async def test_a_revocation_in_one_process_reaches_the_others_cache(postgres_url
 
 
 def connection(headers: dict[str, str], *, admin_api_key: str | None = None) -> ASGIConnection[Any, Any, Any, Any]:
-    services = SimpleNamespace(admin_api_key=admin_api_key)
+    auth = SimpleNamespace(admin_api_key=admin_api_key)  # the guard's AuthServices bundle
     return ASGIConnection({  # type: ignore[arg-type]
         "type": "http", "method": "GET", "path": "/", "query_string": b"", "state": {},
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "litestar_app": SimpleNamespace(state=SimpleNamespace(services=services)),
+        "litestar_app": SimpleNamespace(state=SimpleNamespace(auth=auth)),
     })
 
 

@@ -592,3 +592,72 @@ async def test_ai_sdk_routes_need_a_key_and_answer_plain_and_streamed(gw: Gatewa
     assert frames[-1] == {"choices": [{"finish_reason": "stop"}]}
     rows = await gw.rows()  # the same pipeline, so the same record (and billing) on both paths
     assert [(r["status"], r["provider"], r["user_id"]) for r in rows] == [("completed", "alpha", gw.user_id)] * 2
+
+
+# ------------------------------------------------------------------ request ids on every answer
+
+
+def quoted_id(resp: Any) -> str:
+    """The gateway's id, from the header and the error body alike (they must agree)."""
+    rid = resp.headers["x-gatewayz-request-id"]
+    assert len(rid) == 32, rid
+    if resp.status_code >= 400:
+        assert error_of(resp)["request_id"] == rid, resp.text
+    return str(rid)
+
+
+async def test_every_inference_answer_and_error_carries_the_gateway_request_id(gw: Gateway) -> None:
+    _, poor_key = await gw.r.user(f"{unique_name('poor')}@example.com", credits=0)
+    outcomes: dict[int, Any] = {}
+    outcomes[200] = await gw.chat()
+    outcomes[401] = await gw.chat(key="gw_live_not-a-real-key")
+    outcomes[402] = await gw.chat(key=poor_key)
+    outcomes[404] = await gw.chat(model="acme/none")
+    outcomes[422] = await gw.chat(temperature=9)
+    gw.fake.script("duo-a", Script(status=500))
+    gw.fake.script("duo-b", Script(status=429, retry_after="3"))
+    outcomes[429] = await gw.chat(model="acme/duo")
+    gw.fake.script("duo-b", Script(status=500))
+    outcomes[502] = await gw.chat(model="acme/duo")
+    gw.fake.script("duo-a", SLOW)
+    gw.fake.script("duo-b", SLOW)
+    outcomes[504] = await gw.chat(model="acme/duo")
+    assert {status: resp.status_code for status, resp in outcomes.items()} == {s: s for s in outcomes}
+    ids = {status: quoted_id(resp) for status, resp in outcomes.items()}
+    assert len(set(ids.values())) == len(ids)
+    rows = {row["request_id"]: row for row in await gw.rows()}
+    # the ones that reached the pipeline are findable by the quoted id: a support request can be answered
+    for status in (200, 404, 429, 502, 504):
+        assert rows[ids[status]]["status"] == ("completed" if status == 200 else "failed"), status
+    assert rows[ids[502]]["error_message"] == "All providers failed"
+
+
+async def test_a_stream_error_frame_quotes_the_request_id(gw: Gateway) -> None:
+    gw.fake.script("chat-a", Script(drop_after_chunks=1))
+    resp = await gw.chat(stream=True)
+    frames = sse_json(resp.text)
+    assert frames[-1]["error"]["request_id"] == resp.headers["x-gatewayz-request-id"]
+
+
+async def test_the_clients_request_id_is_echoed_and_kept_beside_ours(gw: Gateway) -> None:
+    body = {"model": "acme/chat", "messages": MESSAGES}
+    first = await gw.r.client.post("/v1/chat/completions", json=body,
+                                   headers={**bearer(gw.key), "X-Request-Id": "client-7"})
+    again = await gw.r.client.post("/v1/chat/completions", json=body,
+                                   headers={**bearer(gw.key), "X-Request-Id": "client-7"})
+    insane = await gw.r.client.post("/v1/chat/completions", json=body,
+                                    headers={**bearer(gw.key), "X-Request-Id": "<b>no</b>"})
+    assert first.headers["x-request-id"] == again.headers["x-request-id"] == "client-7"
+    ours = [quoted_id(r) for r in (first, again, insane)]
+    assert len(set(ours)) == 3  # a client reusing its id never collides with another row
+    rows = {row["request_id"]: row for row in await gw.rows()}
+    assert [rows[rid]["client_request_id"] for rid in ours] == ["client-7", "client-7", None]
+
+
+async def test_without_anonymous_models_a_missing_key_is_401_not_a_catalog_answer(gw: Gateway) -> None:
+    for model in ("acme/chat", "acme/none"):
+        resp = await gw.chat(key=None, model=model)
+        assert resp.status_code == 401, resp.text
+        assert error_of(resp)["code"] == "missing_api_key"
+        quoted_id(resp)
+    assert gw.fake.requests == []

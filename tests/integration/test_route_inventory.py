@@ -24,6 +24,10 @@ PUBLIC_ROUTES: frozenset[str] = frozenset({
     "/circuit-breakers/{provider}",  # spec 05 (#1709)
     "/api/diagnostics/concurrency",  # spec 09 (#1734): "Auth: None (public endpoint)"; load figures only
     "/api/diagnostics/provider-timing",  # spec 09 (#1735): public; slow-call counts per provider/model
+    "/openapi.json",  # the API description (issue 9): no data, what every SDK generator reads
+    "/schema",
+    "/schema/openapi.json",
+    "/schema/{path}",  # the documentation router's own 404 for unknown documentation pages
 })
 
 

@@ -97,8 +97,8 @@ async def test_insufficient_credits_is_402_and_no_provider_is_called() -> None:
     k = kit(balance=Decimal("0.000001"))
     with pytest.raises(InsufficientCredits) as caught:
         await k.pipeline(chat(max_tokens=100), PAYER)
-    assert Decimal(caught.value.details["available"]) == Decimal("0.000001")
-    assert Decimal(caught.value.details["required"]) > Decimal("0.000001")
+    assert caught.value.details["available"] == Decimal("0.000001")
+    assert caught.value.details["required"] > Decimal("0.000001")
     assert k.upstream.calls == [] and k.store.ledger == []
 
 

@@ -131,6 +131,25 @@ def test_overrides_replace_only_the_columns_they_set() -> None:
     assert LimitConfig().with_overrides(None) == LimitConfig() == LimitConfig().with_overrides(KeyLimits())
 
 
+def test_hourly_values_alone_derive_the_minute_and_day_scopes_as_the_seed_showed() -> None:
+    assert KeyLimits(requests_per_hour=1_200, tokens_per_hour=60_000).derived() == KeyLimits(
+        requests_per_minute=20, requests_per_hour=1_200, requests_per_day=28_800,
+        tokens_per_minute=1_000, tokens_per_hour=60_000, tokens_per_day=1_440_000)
+
+
+def test_given_scopes_win_over_derived_ones_and_each_kind_derives_from_its_own_hour() -> None:
+    given = KeyLimits(requests_per_minute=7, requests_per_hour=1_200, tokens_per_day=5, concurrent_requests=3)
+    assert given.derived() == KeyLimits(requests_per_minute=7, requests_per_hour=1_200, requests_per_day=28_800,
+                                        tokens_per_day=5, concurrent_requests=3)
+    no_hour = KeyLimits(requests_per_minute=5, tokens_per_day=123_456)
+    assert no_hour.derived() == no_hour  # nothing to derive from: the rest keeps the gateway default
+
+
+def test_a_derived_minute_limit_is_never_zero() -> None:
+    assert KeyLimits(tokens_per_hour=30).derived() == KeyLimits(tokens_per_minute=1, tokens_per_hour=30,
+                                                                  tokens_per_day=720)
+
+
 def test_defaults_are_the_documented_ones_and_env_overridable() -> None:
     d = Settings.from_env({}).admission
     assert (d.limits.requests_per_minute, d.limits.requests_per_hour, d.limits.requests_per_day) == (250, 1000, 10_000)

@@ -60,7 +60,8 @@ async def sse_events(reply: StreamReply) -> AsyncIterator[bytes]:
         yield _data({"choices": [{"finish_reason": finish or "stop"}]})
         yield b"data: [DONE]\n\n"
     except UpstreamError as exc:
-        yield _data({"error": {"message": exc.message or "Upstream stream interrupted", "type": "upstream_error"}})
+        yield _data({"error": {"message": exc.message or "Upstream stream interrupted", "type": "upstream_error",
+                               "request_id": reply.request_id}})
         yield b"data: [DONE]\n\n"
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]

@@ -218,6 +218,7 @@ async def sse_events(reply: StreamReply, prompt_tokens: int) -> AsyncIterator[by
         yield _event("message_stop", {"type": "message_stop"})
     except UpstreamError as exc:
         yield _event("error", {"type": "error", "error": {"type": "api_error",
-                                                          "message": exc.message or "Upstream stream interrupted"}})
+                                                          "message": exc.message or "Upstream stream interrupted"},
+                               "request_id": reply.request_id})
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]

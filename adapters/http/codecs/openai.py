@@ -78,10 +78,11 @@ def encode_reply(reply: Reply) -> bytes:
     return _encode(body)
 
 
-def error_event(exc: UpstreamError) -> bytes:
-    """A well-formed SSE error frame for a stream that broke after its first byte."""
+def error_event(exc: UpstreamError, request_id: str) -> bytes:
+    """A well-formed SSE error frame for a stream that broke after its first byte (with the id a user
+    quotes to support, as in every other error body)."""
     error = {"message": exc.message or "Upstream stream interrupted", "type": "upstream_error",
-             "code": exc.status or "stream_interrupted"}
+             "code": exc.status or "stream_interrupted", "request_id": request_id}
     return b"data: " + _encode({"error": error}) + b"\n\n"
 
 
@@ -95,7 +96,7 @@ async def sse_events(reply: StreamReply, include_usage: bool) -> AsyncIterator[b
             yield b"data: " + (chunk.raw if chunk.raw is not None else _encode(chunk.data)) + b"\n\n"
         yield DONE
     except UpstreamError as exc:
-        yield error_event(exc)
+        yield error_event(exc, reply.request_id)
         yield DONE
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]

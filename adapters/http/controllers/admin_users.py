@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 
 from litestar import Controller, get
-from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromQuery
 
+from adapters.http.bundles.users import UsersBundle
+from adapters.http.params import Limit10000, Offset, RowId
 from adapters.http.schemas.admin_users import (
     ApiKeyOut,
     Pagination,
@@ -26,18 +26,18 @@ class AdminUsersController(Controller):
     opt = {"auth": "admin"}
 
     @get("/count", operation_id="admin_users_count")
-    async def count(self, state: State) -> UsersCountOut:
-        return UsersCountOut(count=await state.services.count_users(), timestamp=datetime.now(UTC))
+    async def count(self, users_services: UsersBundle) -> UsersCountOut:
+        return UsersCountOut(count=await users_services.count_users(), timestamp=datetime.now(UTC))
 
     @get("/", operation_id="admin_users_list")
     async def list_users(
-        self, state: State,
-        email: str | None = None,
-        is_active: bool | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=10_000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        self, users_services: UsersBundle,
+        email: FromQuery[str | None] = None,
+        is_active: FromQuery[bool | None] = None,
+        limit: Limit10000 = 100,
+        offset: Offset = 0,
     ) -> UsersPageOut:
-        page = await state.services.list_users(limit=limit, offset=offset, email=email, is_active=is_active)
+        page = await users_services.list_users(limit=limit, offset=offset, email=email, is_active=is_active)
         return UsersPageOut(
             status="success", total_users=page.total, has_more=offset + limit < page.total,
             pagination=Pagination(limit=limit, offset=offset, current_page=offset // limit + 1,
@@ -47,8 +47,8 @@ class AdminUsersController(Controller):
         )
 
     @get("/{user_id:int}", operation_id="admin_users_show")
-    async def show(self, state: State, user_id: int) -> UserDetailsOut:
-        details = await state.services.show_user(user_id)
+    async def show(self, users_services: UsersBundle, user_id: RowId) -> UserDetailsOut:
+        details = await users_services.show_user(user_id)
         return UserDetailsOut(
             status="success", user=UserOut.of(details.user),
             api_keys=[ApiKeyOut.of(k) for k in details.api_keys],

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, post
-from litestar.datastructures import State
 from litestar.types import ASGIApp
 
+from adapters.http.bundles.inference import InferenceBundle
 from adapters.http.codecs.openai import decode_body, encode_reply, inference_request, sse_events, validate
-from adapters.http.controllers.inference_support import INFERENCE_OPT, caller_of, gateway_headers, whole_answer
+from adapters.http.controllers.inference_support import (
+    INFERENCE_OPT,
+    caller_of,
+    gateway_headers,
+    identified,
+    whole_answer,
+)
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.streaming import sse_response
 from domain.inference import Operation
@@ -22,24 +28,25 @@ class ChatController(Controller):
     opt = INFERENCE_OPT
 
     @post("/chat/completions", operation_id="chat_completions", status_code=200)
-    async def chat_completions(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
-        return await _infer(request, state, ChatCompletionRequest, Operation.CHAT)
+    async def chat_completions(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
+        return await _infer(request, inference_services, ChatCompletionRequest, Operation.CHAT)
 
     @post("/completions", operation_id="completions", status_code=200)
-    async def completions(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
-        return await _infer(request, state, CompletionRequest, Operation.COMPLETION)
+    async def completions(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
+        return await _infer(request, inference_services, CompletionRequest, Operation.COMPLETION)
 
     @post("/embeddings", operation_id="embeddings", status_code=200)
-    async def embeddings(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
-        return await _infer(request, state, EmbeddingRequest, Operation.EMBEDDING)
+    async def embeddings(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
+        return await _infer(request, inference_services, EmbeddingRequest, Operation.EMBEDDING)
 
 
-async def _infer(request: Request[Any, Any, Any], state: State, shape: type[Any], operation: Operation) -> Any:
+async def _infer(request: Request[Any, Any, Any], inference_services: InferenceBundle, shape: type[Any],
+                 operation: Operation) -> Any:
     raw = decode_body(await request.body())
     parsed = validate(raw, shape)
-    inference = inference_request(raw, parsed, operation)
-    reply = await state.services.chat_completion(inference, caller_of(request))
+    wanted = inference_request(raw, parsed, operation)
+    reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request))
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
         return await whole_answer(reply, encode_reply, headers)
-    return sse_response(sse_events(reply, inference.include_usage), headers)
+    return sse_response(sse_events(reply, wanted.include_usage), headers)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import JSONBody
 
+from adapters.http.bundles.coupons import CouponsBundle
 from adapters.http.guards import client_ip
+from adapters.http.params import Limit1000
 from adapters.http.schemas.coupons import (
     AvailableCouponOut,
     RedeemCouponIn,
@@ -31,10 +32,10 @@ class CouponsController(Controller):
     opt = {"auth": "user"}
 
     @post("/redeem", operation_id="coupons_redeem", status_code=200)
-    async def redeem(self, request: Request[Any, Any, Any], state: State,
-                     data: RedeemCouponIn) -> Response[RedemptionOut]:
+    async def redeem(self, request: Request[Any, Any, Any], coupons_services: CouponsBundle,
+                     data: JSONBody[RedeemCouponIn]) -> Response[RedemptionOut]:
         try:
-            done = await state.services.redeem_coupon(
+            done = await coupons_services.redeem_coupon(
                 user_id=_user_id(request), code=data.code, ip_address=client_ip(request),
                 user_agent=request.headers.get("user-agent"))
         except CouponRejected as refused:  # the seed answers a refusal with its own body and a 400
@@ -47,10 +48,11 @@ class CouponsController(Controller):
             new_balance=money(row.balance_after)), status_code=200)
 
     @get("/available", operation_id="coupons_available")
-    async def available(self, request: Request[Any, Any, Any], state: State) -> list[AvailableCouponOut]:
-        return [AvailableCouponOut.of(c) for c in await state.services.list_available_coupons(_user_id(request))]
+    async def available(self, request: Request[Any, Any, Any],
+                        coupons_services: CouponsBundle) -> list[AvailableCouponOut]:
+        return [AvailableCouponOut.of(c) for c in await coupons_services.list_available_coupons(_user_id(request))]
 
     @get("/history", operation_id="coupons_history")
-    async def history(self, request: Request[Any, Any, Any], state: State,
-                      limit: Annotated[int, Parameter(ge=1, le=1000)] = 50) -> RedemptionHistoryOut:
-        return RedemptionHistoryOut.of(await state.services.get_redemption_history(_user_id(request), limit=limit))
+    async def history(self, request: Request[Any, Any, Any], coupons_services: CouponsBundle,
+                      limit: Limit1000 = 50) -> RedemptionHistoryOut:
+        return RedemptionHistoryOut.of(await coupons_services.get_redemption_history(_user_id(request), limit=limit))

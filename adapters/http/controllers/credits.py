@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody
 
+from adapters.http.bundles.credits import CreditsBundle
+from adapters.http.params import FilterId, Limit1000, Offset
 from adapters.http.schemas.credits import (
     BulkAddIn,
     BulkCreditOut,
@@ -47,9 +48,9 @@ class CreditsController(Controller):
     opt = {"auth": "admin"}
 
     @get("/summary", operation_id="credits_summary")
-    async def summary(self, state: State, user_id: FromQuery[int | None] = None,
+    async def summary(self, credits_services: CreditsBundle, user_id: FromQuery[int | None] = None,
                       from_date: FromQuery[str | None] = None, to_date: FromQuery[str | None] = None) -> dict[str, Any]:
-        result = await state.services.summarize_credits(user_id=user_id, from_date=from_date, to_date=to_date)
+        result = await credits_services.summarize_credits(user_id=user_id, from_date=from_date, to_date=to_date)
         filters = {"from_date": from_date, "to_date": to_date}
         now = datetime.now(UTC)
         if isinstance(result, SystemCreditSummary):
@@ -65,10 +66,10 @@ class CreditsController(Controller):
 
     @get("/transactions", operation_id="credits_transactions")
     async def transactions(
-        self, state: State,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        user_id: FromQuery[int | None] = None,
+        self, credits_services: CreditsBundle,
+        limit: Limit1000 = 50,
+        offset: Offset = 0,
+        user_id: FilterId = None,
         transaction_type: FromQuery[str | None] = None,
         from_date: FromQuery[str | None] = None,
         to_date: FromQuery[str | None] = None,
@@ -78,7 +79,7 @@ class CreditsController(Controller):
         sort_by: FromQuery[str] = "created_at",
         sort_order: FromQuery[str] = "desc",
     ) -> TransactionsOut:
-        page = await state.services.search_transactions(
+        page = await credits_services.search_transactions(
             limit=limit, offset=offset, user_id=user_id, transaction_type=transaction_type, from_date=from_date,
             to_date=to_date, min_amount=min_amount, max_amount=max_amount, direction=direction, sort_by=sort_by,
             sort_order=sort_order)
@@ -92,18 +93,19 @@ class CreditsController(Controller):
             filters_applied=filters, timestamp=datetime.now(UTC))
 
     @post("/add", operation_id="credits_add", status_code=200)
-    async def add(self, request: Request[Any, Any, Any], state: State, data: JSONBody[CreditAddIn],
+    async def add(self, request: Request[Any, Any, Any], credits_services: CreditsBundle, data: JSONBody[CreditAddIn],
                   idempotency_key: IdempotencyKey = None) -> Response[CreditOut]:
-        done = await state.services.add_credits(
+        done = await credits_services.add_credits(
             _admin(request), user_id=data.user_id, amount=data.amount, reason=data.reason,
             description=data.description, metadata=data.metadata, idempotency_key=idempotency_key)
         c = done.value
         return replayable(CreditOut.of(c, f"Added {plain(c.amount)} credits to user {c.user_id}"), done.replayed)
 
     @post("/adjust", operation_id="credits_adjust", status_code=200)
-    async def adjust(self, request: Request[Any, Any, Any], state: State, data: JSONBody[CreditAdjustIn],
+    async def adjust(self, request: Request[Any, Any, Any], credits_services: CreditsBundle,
+                     data: JSONBody[CreditAdjustIn],
                      idempotency_key: IdempotencyKey = None) -> Response[CreditOut]:
-        done = await state.services.adjust_credits(
+        done = await credits_services.adjust_credits(
             _admin(request), user_id=data.user_id, amount=data.amount, reason=data.reason,
             description=data.description, metadata=data.metadata, idempotency_key=idempotency_key)
         c = done.value
@@ -112,17 +114,18 @@ class CreditsController(Controller):
                           done.replayed)
 
     @post("/bulk-add", operation_id="credits_bulk_add", status_code=200)
-    async def bulk_add(self, request: Request[Any, Any, Any], state: State, data: JSONBody[BulkAddIn],
+    async def bulk_add(self, request: Request[Any, Any, Any], credits_services: CreditsBundle,
+                       data: JSONBody[BulkAddIn],
                        idempotency_key: IdempotencyKey = None) -> Response[BulkCreditOut]:
-        done = await state.services.bulk_add_credits(
+        done = await credits_services.bulk_add_credits(
             _admin(request), user_ids=data.user_ids, amount=data.amount, reason=data.reason,
             description=data.description, metadata=data.metadata, idempotency_key=idempotency_key)
         return replayable(BulkCreditOut.of(done.value), done.replayed)
 
     @post("/refund", operation_id="credits_refund", status_code=200)
-    async def refund(self, request: Request[Any, Any, Any], state: State, data: JSONBody[RefundIn],
+    async def refund(self, request: Request[Any, Any, Any], credits_services: CreditsBundle, data: JSONBody[RefundIn],
                      idempotency_key: IdempotencyKey = None) -> Response[CreditOut]:
-        done = await state.services.refund_credits(
+        done = await credits_services.refund_credits(
             _admin(request), user_id=data.user_id, amount=data.amount, reason=data.reason,
             original_transaction_id=data.original_transaction_id, metadata=data.metadata,
             idempotency_key=idempotency_key)

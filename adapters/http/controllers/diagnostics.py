@@ -8,8 +8,8 @@ from typing import Any
 
 import structlog
 from litestar import Controller, get
-from litestar.datastructures import State
 
+from adapters.http.bundles.diagnostics import DiagnosticsBundle
 from domain.timing import SLOW_S, VERY_SLOW_S
 
 log = structlog.get_logger(__name__)
@@ -21,8 +21,8 @@ class DiagnosticsController(Controller):
     opt = {"auth": "public"}
 
     @get("/concurrency", operation_id="diagnostics_concurrency")
-    async def concurrency(self, state: State) -> dict[str, Any]:
-        gate = getattr(state, "gate", None)
+    async def concurrency(self, diagnostics_services: DiagnosticsBundle) -> dict[str, Any]:
+        gate = diagnostics_services.gate
         if gate is None:
             return {"error": "concurrency gate disabled (CONCURRENCY_LIMIT=0)", "status": "unknown",
                     "concurrency_limit": 0, "queue_size_limit": 0}
@@ -38,9 +38,9 @@ class DiagnosticsController(Controller):
         }
 
     @get("/provider-timing", operation_id="diagnostics_provider_timing")
-    async def provider_timing(self, state: State) -> dict[str, Any]:
+    async def provider_timing(self, diagnostics_services: DiagnosticsBundle) -> dict[str, Any]:
         try:
-            timings = await state.services.summarize_provider_timings()
+            timings = await diagnostics_services.summarize_provider_timings()
         except Exception as exc:
             log.warning("provider_timing_unavailable", error=str(exc))
             return {"metrics_available": False, "error": type(exc).__name__,
@@ -53,7 +53,7 @@ class DiagnosticsController(Controller):
         return {
             "metrics_available": True,
             "slow_request_counts": slow,
-            "note": "Use Prometheus/Grafana for detailed timing histograms. Query: model_inference_duration",
+            "note": "Use Prometheus/Grafana for detailed timing histograms. Query: provider_response_duration_seconds",
             "thresholds": {"slow": f"{SLOW_S:g}-{VERY_SLOW_S:g} seconds", "very_slow": f">{VERY_SLOW_S:g} seconds"},
             "providers": {t.key: {"count": t.count, "errors": t.errors, "mean_seconds": round(t.mean_s, 4),
                                   "p50_seconds": round(t.p50_s, 4), "p95_seconds": round(t.p95_s, 4),

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
+
+from adapters.http.bundles.health import HealthBundle
 
 
 class HealthController(Controller):
@@ -20,8 +21,8 @@ class HealthController(Controller):
         return {"status": "healthy", "timestamp": datetime.now(UTC).isoformat()}
 
     @get("/ready", operation_id="health_ready")
-    async def ready(self, state: State) -> Response[dict[str, Any]]:
-        checks = await state.services.check_readiness()
+    async def ready(self, health_services: HealthBundle) -> Response[dict[str, Any]]:
+        checks = await health_services.check_readiness()
         failed = sorted(name for name, result in checks.items() if result != "ok")
         if failed:
             return Response({"status": "unavailable", "detail": f"Not ready: {', '.join(failed)}",

@@ -12,7 +12,7 @@ from litestar.types import ASGIApp
 from adapters.http.guards import client_ip
 from adapters.http.streaming import FinishingResponse
 from domain.api_keys import Principal
-from domain.inference import Caller
+from domain.inference import Caller, InferenceRequest
 from domain.services.chat_completion import Reply, StreamReply
 
 INFERENCE_OPT = {"auth": "optional", "error_style": "openai"}
@@ -25,6 +25,14 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
     return Caller(user_id=principal.user.id, api_key_id=principal.key.id, client_ip=client_ip(request))
 
 
+def identified(request: Request[Any, Any, Any], inference: InferenceRequest) -> InferenceRequest:
+    """The ids the request context assigned: ours for the row, headers and errors; the client's kept beside it."""
+    state = request.scope.get("state", {})
+    inference.request_id = state.get("request_id")
+    inference.client_request_id = state.get("client_request_id")
+    return inference
+
+
 def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply) -> dict[str, str]:
     """`X-Gatewayz-Overhead-Ms`: time in the gateway so far, minus the time waiting on the provider."""
     upstream_s = reply.upstream_s  # every provider attempt, the failed ones included
@@ -32,7 +40,6 @@ def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply)
     overhead_ms = max((time.perf_counter() - started - upstream_s) * 1000, 0.0) if started else 0.0
     return {
         **reply.limit_headers,
-        "X-Gatewayz-Request-Id": reply.request_id,  # the id of the request row and its ledger entry
         "X-Gatewayz-Provider": reply.provider.slug,
         "X-Gatewayz-Model": reply.model.id,
         "X-Gatewayz-Overhead-Ms": f"{overhead_ms:.3f}",

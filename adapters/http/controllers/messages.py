@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, post
-from litestar.datastructures import State
 from litestar.types import ASGIApp
 
+from adapters.http.bundles.inference import InferenceBundle
 from adapters.http.codecs import anthropic
 from adapters.http.codecs.openai import decode_body, validate
-from adapters.http.controllers.inference_support import caller_of, gateway_headers, whole_answer
+from adapters.http.controllers.inference_support import caller_of, gateway_headers, identified, whole_answer
 from adapters.http.schemas.messages import MessagesRequest
 from adapters.http.streaming import sse_response
 from domain.services.chat_completion import Reply
@@ -22,12 +22,12 @@ class MessagesController(Controller):
     opt = {"auth": "optional", "error_style": "anthropic"}
 
     @post("/", operation_id="messages", status_code=200)
-    async def messages(self, request: Request[Any, Any, Any], state: State) -> ASGIApp:
+    async def messages(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
         raw = decode_body(await request.body())
         parsed = validate(raw, MessagesRequest)
-        inference = anthropic.inference_request(raw, parsed)
-        reply = await state.services.chat_completion(inference, caller_of(request))
+        wanted = anthropic.inference_request(raw, parsed)
+        reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request))
         headers = gateway_headers(request, reply)
         if isinstance(reply, Reply):
             return await whole_answer(reply, anthropic.encode_reply, headers)
-        return sse_response(anthropic.sse_events(reply, inference.prompt_tokens_estimate), headers)
+        return sse_response(anthropic.sse_events(reply, wanted.prompt_tokens_estimate), headers)

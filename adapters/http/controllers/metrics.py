@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.http.bundles.health import HealthBundle
 
 
 class MetricsController(Controller):
@@ -12,6 +13,6 @@ class MetricsController(Controller):
     tags = ["metrics"]
     opt = {"auth": "public"}
 
-    @get("/", operation_id="metrics", include_in_schema=False)
-    async def metrics(self, state: State) -> Response[bytes]:
-        return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    @get("/", operation_id="metrics", media_type=CONTENT_TYPE_LATEST)
+    async def metrics(self, health_services: HealthBundle) -> Response[bytes]:
+        return Response(generate_latest(health_services.registry), media_type=CONTENT_TYPE_LATEST)

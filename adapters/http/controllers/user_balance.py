@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.datastructures import State
-from litestar.params import QueryParameter
 
+from adapters.http.bundles.credits import CreditsBundle
+from adapters.http.params import Limit1000, Offset
 from adapters.http.schemas.credits import BalanceOut, OwnTransactionsOut, PageOut, transaction_out
 from adapters.http.schemas.money import money
 
@@ -18,8 +18,8 @@ class UserBalanceController(Controller):
     opt = {"auth": "user"}
 
     @get("/balance", operation_id="user_balance")
-    async def balance(self, request: Request[Any, Any, Any], state: State) -> BalanceOut:
-        view = await state.services.get_balance(request.state.principal.user.id)
+    async def balance(self, request: Request[Any, Any, Any], credits_services: CreditsBundle) -> BalanceOut:
+        view = await credits_services.get_balance(request.state.principal.user.id)
         b = view.balances
         return BalanceOut(user_id=view.user_id, credits=money(b.total),
                           subscription_allowance=money(b.subscription_allowance),
@@ -27,11 +27,11 @@ class UserBalanceController(Controller):
 
     @get("/credit-transactions", operation_id="user_credit_transactions")
     async def transactions(
-        self, request: Request[Any, Any, Any], state: State,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        self, request: Request[Any, Any, Any], credits_services: CreditsBundle,
+        limit: Limit1000 = 50,
+        offset: Offset = 0,
     ) -> OwnTransactionsOut:
-        page = await state.services.list_own_transactions(request.state.principal.user.id, limit=limit,
+        page = await credits_services.list_own_transactions(request.state.principal.user.id, limit=limit,
                                                           offset=offset)
         return OwnTransactionsOut(
             transactions=[transaction_out(t) for t in page.transactions],

@@ -12,9 +12,10 @@ Limit = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class RateLimitsIn(msgspec.Struct, kw_only=True):
-    """The seed's RateLimitConfig. A field left out keeps the gateway default (the seed stored only
-    the hourly values and derived the rest; every scope is stored as given here).
-    `concurrency_limit` is the seed's table column, accepted as an extension."""
+    """The seed's RateLimitConfig. Every scope given is stored as given; a minute or day scope left
+    out is derived from its hourly one when that is given (minute = hour // 60, day = hour x 24, as the
+    seed showed), else keeps the gateway default. `concurrency_limit` is the seed's table column,
+    accepted as an extension."""
 
     requests_per_minute: Limit | None = None
     requests_per_hour: Limit | None = None

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 
+from adapters.http.params import RowIdField
 from adapters.http.schemas.money import money
 from domain.coupons import (
     CODE_MAX,
@@ -24,9 +25,10 @@ from domain.coupons import (
     RedemptionHistory,
 )
 
-Code = Annotated[str, msgspec.Meta(min_length=CODE_MIN, max_length=CODE_MAX)]
-Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
-PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+# no control characters in codes, no NUL in text (PostgreSQL text cannot hold it)
+Code = Annotated[str, msgspec.Meta(min_length=CODE_MIN, max_length=CODE_MAX, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX, pattern=r"^[^\x00]*$")]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0, le=2**31 - 1)]  # an INTEGER column
 
 # --- requests ---------------------------------------------------------------------------------------
 
@@ -42,7 +44,7 @@ class CreateCouponIn(msgspec.Struct, kw_only=True):
     max_uses: PositiveInt
     valid_until: datetime
     coupon_type: CouponType = CouponType.PROMOTIONAL
-    assigned_to_user_id: int | None = None
+    assigned_to_user_id: RowIdField | None = None
     description: Description | None = None
     valid_from: datetime | None = None
 

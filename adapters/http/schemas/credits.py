@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import msgspec
 
+from adapters.http.params import RowIdField
 from adapters.http.schemas.money import money
 from domain.credits import MAX_BULK_USERS, MIN_REASON, BulkGrant, CreditChange, plain
 from domain.ledger import CreditTransaction
 from domain.ledger_queries import LedgerSummary, TypeTotals
 
 Reason = Annotated[str, msgspec.Meta(min_length=MIN_REASON)]
-UserIds = Annotated[list[int], msgspec.Meta(min_length=1, max_length=MAX_BULK_USERS)]
+UserIds = Annotated[list[RowIdField], msgspec.Meta(min_length=1, max_length=MAX_BULK_USERS)]
 
 
 class AdminAddCreditsIn(msgspec.Struct, kw_only=True):
@@ -25,7 +26,7 @@ class AdminAddCreditsIn(msgspec.Struct, kw_only=True):
 
 
 class CreditAddIn(msgspec.Struct, kw_only=True):
-    user_id: int
+    user_id: RowIdField
     amount: Decimal
     reason: Reason
     description: str = "Admin credit addition"
@@ -33,7 +34,7 @@ class CreditAddIn(msgspec.Struct, kw_only=True):
 
 
 class CreditAdjustIn(msgspec.Struct, kw_only=True):
-    user_id: int
+    user_id: RowIdField
     amount: Decimal
     reason: Reason
     description: str = "Admin credit adjustment"
@@ -49,9 +50,9 @@ class BulkAddIn(msgspec.Struct, kw_only=True):
 
 
 class RefundIn(msgspec.Struct, kw_only=True):
-    user_id: int
+    user_id: RowIdField
     amount: Decimal
-    original_transaction_id: int | None = None
+    original_transaction_id: RowIdField | None = None
     reason: str = "Refund"
     metadata: dict[str, Any] | None = None
 

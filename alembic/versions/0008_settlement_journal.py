@@ -1,16 +1,16 @@
 """Settlement journal: audit_log.request_id, unique per event type, so that a `hold_expired` event
 drained twice from the journal is written once.
 
-Revision ID: 0007_settlement_journal
-Revises: 0006_coupons
+Revision ID: 0008_settlement_journal
+Revises: 0007_client_request_id
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0007_settlement_journal"
-down_revision = "0006_coupons"
+revision = "0008_settlement_journal"
+down_revision = "0007_client_request_id"
 branch_labels = None
 depends_on = None
 

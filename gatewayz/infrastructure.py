@@ -1,0 +1,155 @@
+"""Infrastructure the root container wires: pools and clients as async resources (opened by the
+lifespan, closed on shutdown), and which adapter serves a port, chosen by settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.cache.catalog import CachedCatalog
+from adapters.cache.settlement_drainer import SettlementDrainer
+from adapters.cache.settlements import WriteBehindSettlements
+from adapters.cache.write_behind import WriteBehindRequestLog
+from adapters.memory.breakers import MemoryBreakerStore
+from adapters.memory.bus import MemoryCacheBus
+from adapters.memory.holds import MemoryHoldStore
+from adapters.postgres.engine import create_engine
+from adapters.postgres.health import DatabaseProbe
+from adapters.postgres.requests import PostgresRequestLogStore
+from adapters.providers.upstream import ProviderUpstream
+from adapters.redis.breakers import RedisBreakerStore
+from adapters.redis.bus import RedisCacheBus
+from adapters.redis.client import create_redis
+from adapters.redis.health import RedisProbe
+from adapters.redis.holds import RedisHoldStore
+from adapters.redis.settlements import RedisSettlementStream
+from domain.breaker import BreakerPolicy
+from domain.services.drain_settlements import DrainSettlements
+from domain.services.post_settlements import PostSettlements
+from gatewayz.settings import Settings
+from ports.breakers import BreakerStore
+from ports.bus import CacheBus
+from ports.catalog import CatalogRepository, CatalogSource
+from ports.clock import Clock
+from ports.holds import HoldStore
+from ports.telemetry import SettlementMetrics
+from ports.uow import UnitOfWorkFactory
+
+
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis | None]:
+    if not settings.redis_url:
+        yield None
+        return
+    client = create_redis(settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def bus(client: aioredis.Redis | None, settings: Settings) -> AsyncIterator[CacheBus]:
+    """Redis pub/sub when Redis is configured (every process hears), else in-process."""
+    if client is None:
+        yield MemoryCacheBus()
+        return
+    bus = RedisCacheBus(client, prefix=settings.redis_prefix + "bus:")
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.stop()
+
+
+async def catalog_source(repository: CatalogRepository, bus: CacheBus) -> AsyncIterator[CachedCatalog]:
+    """Loaded before the app serves; afterwards refreshed by every "catalog" broadcast."""
+    source = CachedCatalog(repository, bus)
+    await source.start()
+    try:
+        yield source
+    finally:
+        await source.stop()
+
+
+def breakers(client: aioredis.Redis | None, settings: Settings, policy: BreakerPolicy,
+              clock: Clock) -> BreakerStore:
+    """Redis when configured (every process shares each breaker), else in-process."""
+    if client is None:
+        return MemoryBreakerStore(clock, policy)
+    return RedisBreakerStore(client, settings.redis_prefix, policy, clock)
+
+
+def catalog_providers(source: CatalogSource) -> Callable[[], list[str]]:
+    """Breaker listings read the live catalog's provider slugs at call time."""
+    return lambda: list(source.current().providers)
+
+
+async def request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestLog]:
+    """Request rows are written off the request path and flushed on shutdown."""
+    log = WriteBehindRequestLog(PostgresRequestLogStore(engine))
+    log.start()
+    try:
+        yield log
+    finally:
+        await log.stop()
+
+
+def holds(client: aioredis.Redis | None, settings: Settings) -> HoldStore:
+    """Redis when configured (holds must be atomic across processes), else in-process."""
+    if client is None:
+        return MemoryHoldStore()
+    return RedisHoldStore(client, settings.redis_prefix)
+
+
+async def upstream(settings: Settings) -> AsyncIterator[ProviderUpstream]:
+    upstream = ProviderUpstream(settings.env, connect_timeout_s=settings.upstream_connect_timeout_s,
+                                read_timeout_s=settings.upstream_read_timeout_s,
+                                first_byte_timeout_s=settings.upstream_first_byte_timeout_s)
+    try:
+        yield upstream
+    finally:
+        await upstream.close()
+
+
+async def settlements(post: PostSettlements) -> AsyncIterator[WriteBehindSettlements]:
+    """Ledger rows of settled requests are written in batches and flushed on shutdown."""
+    journal = WriteBehindSettlements(post)
+    journal.start()
+    try:
+        yield journal
+    finally:
+        await journal.stop()
+
+
+def probes(engine: AsyncEngine, redis: aioredis.Redis | None) -> list[Any]:
+    probes: list[Any] = [DatabaseProbe(engine)]
+    if redis is not None:
+        probes.append(RedisProbe(redis))
+    return probes
+
+
+async def settlement_drainer(client: aioredis.Redis | None, settings: Settings, engine: AsyncEngine,
+                             post: PostSettlements, uow: UnitOfWorkFactory, holds: HoldStore, clock: Clock,
+                             metrics: SettlementMetrics) -> AsyncIterator[SettlementDrainer | None]:
+    """With Redis, every process drains the durable settlement journal into the database."""
+    if client is None:
+        yield None
+        return
+    stream = RedisSettlementStream(client, settings.redis_prefix, claim_idle_s=settings.settlement_claim_idle_s)
+    drain = DrainSettlements(stream, post, PostgresRequestLogStore(engine), uow, clock, metrics)
+    drainer = SettlementDrainer(drain, stream, holds, clock, sweep_every_s=settings.settlement_sweep_s)
+    drainer.start()
+    try:
+        yield drainer
+    finally:
+        await drainer.stop()

@@ -19,3 +19,4 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     user_id: int | None = None
     api_key_id: int | None = None
     details: dict[str, Any] = msgspec.field(default_factory=dict)
+    request_id: str | None = None  # events about one request (hold_expired): one event per type and request

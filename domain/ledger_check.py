@@ -20,6 +20,8 @@ class MismatchKind(StrEnum):
     CHAIN_BREAK = "chain_break"            # balance_before != the previous row's balance_after
     BALANCE = "balance_mismatch"           # initial + sum(amounts) != allowance + purchased
     ORPHAN_ROWS = "orphan_rows"            # rows of a user that does not exist
+    UNCHARGED_REQUEST = "uncharged_request"  # a completed request with a cost has no usage ledger row
+    UNLOGGED_USAGE = "unlogged_usage"      # a usage ledger row has no request row
 
 
 class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +34,21 @@ class Mismatch(msgspec.Struct, frozen=True, kw_only=True):
 class AccountBalances(msgspec.Struct, frozen=True, kw_only=True):
     user_id: int
     balances: Balances
+
+
+class UsageGap(msgspec.Struct, frozen=True, kw_only=True):
+    """A request and the ledger disagree: `kind` is UNCHARGED_REQUEST or UNLOGGED_USAGE."""
+
+    kind: MismatchKind
+    request_id: str
+    user_id: int
+    amount: Decimal  # the request's cost, or the usage row's amount
+
+    def mismatch(self) -> Mismatch:
+        what = (f"completed request {self.request_id} (cost {self.amount}) has no usage ledger row"
+                if self.kind is MismatchKind.UNCHARGED_REQUEST
+                else f"usage row of request {self.request_id} (amount {self.amount}) has no request row")
+        return Mismatch(user_id=self.user_id, kind=self.kind, detail=what)
 
 
 class LedgerReport(msgspec.Struct, frozen=True, kw_only=True):

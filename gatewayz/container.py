@@ -22,6 +22,7 @@ from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
+from adapters.prometheus.settlements import PrometheusSettlementMetrics
 from adapters.prometheus.timing import PrometheusProviderTimings
 from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
@@ -74,6 +75,9 @@ class Container(containers.DeclarativeContainer):
     post_settlements = providers.Singleton(PostSettlements, uow)
     settlements = providers.Resource(infra.settlements, post_settlements)
     holds = providers.Singleton(infra.holds, redis, settings)
+    settlement_metrics = providers.Singleton(PrometheusSettlementMetrics, registry)
+    settlement_drainer = providers.Resource(infra.settlement_drainer, redis, settings, engine, post_settlements, uow,
+                                            holds, clock, settlement_metrics)
     upstream = providers.Resource(infra.upstream, settings)
     admission_settings = providers.Callable(admission.admission_settings, settings)
     rate_limiter = providers.Singleton(admission.rate_limiter, redis, settings, registry, clock)
@@ -98,9 +102,9 @@ class Container(containers.DeclarativeContainer):
     inference = providers.Container(
         InferenceArea, settings=settings, uow=uow, clock=clock, ids=ids, key_secret=key_secret,
         catalog_source=catalog_source, upstream=upstream, breakers=breakers, policy=breaker_policy,
-        metrics=inference_metrics, provider_timings=provider_timings, request_log=request_log,
-        settlements=settlements, holds=holds, rate_limiter=rate_limiter, limit_configs=limit_configs,
-        admission=admission_settings)
+        metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
+        request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
+        limit_configs=limit_configs, admission=admission_settings)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.catalog import CachedCatalog
+from adapters.cache.settlement_drainer import SettlementDrainer
 from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
 from adapters.memory.breakers import MemoryBreakerStore
@@ -24,7 +25,9 @@ from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.redis.holds import RedisHoldStore
+from adapters.redis.settlements import RedisSettlementStream
 from domain.breaker import BreakerPolicy
+from domain.services.drain_settlements import DrainSettlements
 from domain.services.post_settlements import PostSettlements
 from gatewayz.settings import Settings
 from ports.breakers import BreakerStore
@@ -32,6 +35,8 @@ from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
 from ports.clock import Clock
 from ports.holds import HoldStore
+from ports.telemetry import SettlementMetrics
+from ports.uow import UnitOfWorkFactory
 
 
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -131,3 +136,20 @@ def probes(engine: AsyncEngine, redis: aioredis.Redis | None) -> list[Any]:
     if redis is not None:
         probes.append(RedisProbe(redis))
     return probes
+
+
+async def settlement_drainer(client: aioredis.Redis | None, settings: Settings, engine: AsyncEngine,
+                             post: PostSettlements, uow: UnitOfWorkFactory, holds: HoldStore, clock: Clock,
+                             metrics: SettlementMetrics) -> AsyncIterator[SettlementDrainer | None]:
+    """With Redis, every process drains the durable settlement journal into the database."""
+    if client is None:
+        yield None
+        return
+    stream = RedisSettlementStream(client, settings.redis_prefix, claim_idle_s=settings.settlement_claim_idle_s)
+    drain = DrainSettlements(stream, post, PostgresRequestLogStore(engine), uow, clock, metrics)
+    drainer = SettlementDrainer(drain, stream, holds, clock, sweep_every_s=settings.settlement_sweep_s)
+    drainer.start()
+    try:
+        yield drainer
+    finally:
+        await drainer.stop()

@@ -91,6 +91,8 @@ class Settings:
     catalog_file: str | None = None
     pricing_markup: Decimal = Decimal(1)
     hold_ttl_s: float = 900.0  # a crashed process's holds lapse after this long
+    settlement_claim_idle_s: float = 15.0  # journal entries a process left unacknowledged this long are taken over
+    settlement_sweep_s: float = 5.0  # how often each process journals holds that lapsed unsettled
     upstream_connect_timeout_s: float = 5.0
     upstream_read_timeout_s: float = 120.0  # longest gap between reads of an answer
     upstream_first_byte_timeout_s: float = 60.0  # longest wait for an answer to begin
@@ -129,6 +131,8 @@ class Settings:
             catalog_file=env.get("GATEWAYZ_CATALOG_FILE") or None,
             pricing_markup=_decimal(env, "PRICING_MARKUP", "1.0"),
             hold_ttl_s=_float(env, "HOLD_TTL_SECONDS", 900.0),
+            settlement_claim_idle_s=_float(env, "SETTLEMENT_CLAIM_IDLE_SECONDS", 15.0),
+            settlement_sweep_s=_float(env, "SETTLEMENT_SWEEP_SECONDS", 5.0),
             upstream_connect_timeout_s=_float(env, "UPSTREAM_CONNECT_TIMEOUT_S", 5.0),
             upstream_read_timeout_s=_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
             upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),

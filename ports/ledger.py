@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from domain.ledger import CreditTransaction
-from domain.ledger_check import AccountBalances
+from domain.ledger_check import AccountBalances, UsageGap
 from domain.ledger_queries import LedgerSummary, SystemBalances, TransactionQuery
 
 
@@ -54,6 +54,11 @@ class LedgerRepository(Protocol):
 
     async def user_balances(self, after_user_id: int, *, limit: int) -> list[AccountBalances]:
         """Every user's balances with id > after_user_id, in id order."""
+        ...
+
+    async def usage_gaps(self, request_ids: list[str] | None = None) -> list[UsageGap]:
+        """Completed request rows of a user with a cost > 0 and no api_usage ledger row, and api_usage
+        rows without a request row (all of them, or only these request ids), in request id order."""
         ...
 
     async def system_balances(self) -> SystemBalances:

@@ -15,3 +15,21 @@ class InferenceMetrics(Protocol):
     def failover(self, *, from_provider: str, reason: str) -> None: ...
 
     def breaker_state(self, *, provider: str, state: str) -> None: ...
+
+
+class SettlementMetrics(Protocol):
+    def settle_window(self, seconds: float) -> None:
+        """Time from the upstream's answer to its settlement being durable (the crash window)."""
+        ...
+
+    def drained(self, *, settlements: int, expiries: int, claimed: int) -> None:
+        """Journal entries written by this process (`claimed`: taken over from another consumer)."""
+        ...
+
+    def hold_expired(self, amount: Decimal) -> None:
+        """A hold lapsed without a settlement (recorded once, by the process that wrote its event)."""
+        ...
+
+    def dropped(self, count: int) -> None:
+        """Journal entries that could not be written at all (unreadable, or their user is gone)."""
+        ...

@@ -27,6 +27,15 @@ class Running:
     async def service(self, name: str) -> Any:
         return await resolve(find(self.container, name))
 
+    async def written(self) -> None:
+        """Everything settled so far is in the database: the write-behinds flushed and, with Redis,
+        the settlement journal drained."""
+        await (await self.service("settlements")).flush()
+        await (await self.service("request_log")).flush()
+        drainer = await self.service("settlement_drainer")
+        if drainer is not None:
+            assert await drainer.until_empty()
+
     async def user(self, email: str, *, admin: bool = False, credits: Decimal | int = 0) -> tuple[int, str]:
         """Create a user through the real use case; returns (user_id, plaintext key)."""
         created = await (await self.service("create_user"))(email=email, admin=admin, credits=Decimal(credits))

@@ -10,7 +10,7 @@ import msgspec
 from adapters.memory.store import MemoryStore
 from domain.errors import Conflict
 from domain.ledger import Balances, CreditTransaction, TransactionType
-from domain.ledger_check import AccountBalances
+from domain.ledger_check import AccountBalances, MismatchKind, UsageGap
 from domain.ledger_queries import LedgerSummary, SystemBalances, TransactionQuery, summarize
 from domain.money import total
 
@@ -68,6 +68,18 @@ class MemoryLedgerRepository:
         return [AccountBalances(user_id=u.id, balances=Balances(subscription_allowance=u.subscription_allowance,
                                                                  purchased_credits=u.purchased_credits))
                 for u in sorted(self._s.users.values(), key=lambda u: u.id) if u.id > after_user_id][:limit]
+
+    async def usage_gaps(self, request_ids: list[str] | None = None) -> list[UsageGap]:
+        wanted = set(request_ids) if request_ids is not None else None
+        usage = {r.request_id: r for r in self._s.ledger
+                 if r.transaction_type is TransactionType.API_USAGE and r.request_id is not None}
+        gaps = [UsageGap(kind=MismatchKind.UNCHARGED_REQUEST, request_id=rid, user_id=q.user_id, amount=q.cost_usd)
+                for rid, q in self._s.requests.items()
+                if q.status == "completed" and q.user_id is not None and q.cost_usd is not None and q.cost_usd > 0
+                and rid not in usage]
+        gaps += [UsageGap(kind=MismatchKind.UNLOGGED_USAGE, request_id=rid, user_id=r.user_id, amount=r.amount)
+                 for rid, r in usage.items() if rid not in self._s.requests]
+        return sorted((g for g in gaps if wanted is None or g.request_id in wanted), key=lambda g: g.request_id)
 
     async def system_balances(self) -> SystemBalances:
         return SystemBalances(users=len(self._s.users), total=total(u.balance for u in self._s.users.values()))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from adapters.memory.store import MemoryStore
 from domain.requests import RequestRecord
 
 
 class MemoryRequestLogStore:
-    def __init__(self) -> None:
-        self.records: dict[str, RequestRecord] = {}
+    def __init__(self, store: MemoryStore | None = None) -> None:
+        """With a store: its `requests`, so the memory ledger's usage_gaps sees these rows."""
+        self.records: dict[str, RequestRecord] = store.requests if store is not None else {}
 
     async def add_many(self, records: list[RequestRecord]) -> None:
         for r in records:

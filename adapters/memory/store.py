@@ -13,6 +13,7 @@ from domain.audit import AuditEvent
 from domain.coupons import Coupon, Redemption
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import CreditTransaction
+from domain.requests import RequestRecord
 
 
 @dataclass
@@ -25,6 +26,7 @@ class MemoryStore:
     redemptions: list[Redemption] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, RequestRecord] = field(default_factory=dict)  # the request log (not transactional)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def next_id(self, name: str) -> int:

@@ -29,3 +29,25 @@ class RecordingInferenceMetrics:
 
     def breaker_state(self, *, provider: str, state: str) -> None:
         self.breaker_states.append({"provider": provider, "state": state})
+
+
+class RecordingSettlementMetrics:
+    """Settlement metrics as lists, for unit tests."""
+
+    def __init__(self) -> None:
+        self.windows: list[float] = []
+        self.drains: list[dict[str, int]] = []
+        self.expired: list[Decimal] = []
+        self.dropped_count = 0
+
+    def settle_window(self, seconds: float) -> None:
+        self.windows.append(seconds)
+
+    def drained(self, *, settlements: int, expiries: int, claimed: int) -> None:
+        self.drains.append({"settlements": settlements, "expiries": expiries, "claimed": claimed})
+
+    def hold_expired(self, amount: Decimal) -> None:
+        self.expired.append(amount)
+
+    def dropped(self, count: int) -> None:
+        self.dropped_count += count

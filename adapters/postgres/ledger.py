@@ -7,15 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.postgres.tables import chat_completion_requests as ccr
 from adapters.postgres.tables import credit_transactions as ct
 from adapters.postgres.tables import users
 from domain.errors import Conflict
 from domain.ledger import Balances, CreditTransaction, TransactionType
-from domain.ledger_check import AccountBalances
+from domain.ledger_check import AccountBalances, MismatchKind, UsageGap
 from domain.ledger_queries import (
     DayTotals,
     Direction,
@@ -193,6 +194,27 @@ class PostgresLedgerRepository:
         return [AccountBalances(user_id=r["id"], balances=Balances(
             subscription_allowance=r["subscription_allowance"], purchased_credits=r["purchased_credits"]))
             for r in rows]
+
+    async def usage_gaps(self, request_ids: list[str] | None = None) -> list[UsageGap]:
+        usage = TransactionType.API_USAGE.value
+        uncharged = (select(ccr.c.request_id, ccr.c.user_id, ccr.c.cost_usd)
+                     .select_from(ccr.outerjoin(ct, and_(ct.c.request_id == ccr.c.request_id,
+                                                         ct.c.transaction_type == usage)))
+                     .where(ccr.c.status == "completed", ccr.c.user_id.is_not(None), ccr.c.cost_usd.is_not(None),
+                            ct.c.id.is_(None)))
+        if not self._text_money:
+            uncharged = uncharged.where(ccr.c.cost_usd > 0)
+        unlogged = (select(ct.c.request_id, ct.c.user_id, ct.c.amount)
+                    .select_from(ct.outerjoin(ccr, ccr.c.request_id == ct.c.request_id))
+                    .where(ct.c.transaction_type == usage, ct.c.request_id.is_not(None), ccr.c.id.is_(None)))
+        if request_ids is not None:
+            uncharged = uncharged.where(ccr.c.request_id.in_(request_ids))
+            unlogged = unlogged.where(ct.c.request_id.in_(request_ids))
+        gaps = [UsageGap(kind=MismatchKind.UNCHARGED_REQUEST, request_id=rid, user_id=uid, amount=cost)
+                for rid, uid, cost in (await self._conn.execute(uncharged)).all() if cost > 0]
+        gaps += [UsageGap(kind=MismatchKind.UNLOGGED_USAGE, request_id=rid, user_id=uid, amount=amount)
+                 for rid, uid, amount in (await self._conn.execute(unlogged)).all()]
+        return sorted(gaps, key=lambda g: g.request_id)
 
     async def system_balances(self) -> SystemBalances:
         if self._text_money:

@@ -85,6 +85,8 @@ audit_log = Table(
     Column("api_key_id", Id),
     Column("details", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("request_id", String(64)),  # events about one request: at most one per (event_type, request_id)
+    UniqueConstraint("event_type", "request_id", name="uq_audit_log_event_type_request_id"),
 )
 
 chat_completion_requests = Table(

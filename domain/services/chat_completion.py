@@ -32,9 +32,10 @@ from ports.upstream import Upstream
 
 
 class Reply(msgspec.Struct, kw_only=True):
-    """A whole answer. Its settlement (hold, ledger journal, lease, request record) runs in
-    `finish`, which the inbound adapter awaits once the response is sent (or could not be):
-    the client does not wait for bookkeeping. `finish` is idempotent."""
+    """A whole answer, already settled (the hold closed and, with a journaled hold store, the charge
+    and request row durable), so no answer leaves unbilled. The rest of its bookkeeping (lease,
+    request record when not journaled, metrics) runs in `finish`, which the inbound adapter awaits
+    once the response is sent (or could not be). `finish` is idempotent."""
 
     request_id: str
     model: Model
@@ -60,6 +61,14 @@ class StreamReply(msgspec.Struct, kw_only=True):
     chunks: AsyncIterator[Chunk]
     limit_headers: dict[str, str]
     upstream_s: float = 0.0  # waiting on providers until the first chunk, failed attempts included
+
+
+class _Billed(msgspec.Struct, kw_only=True):
+    """The outcome of settlement: the request row, and whether it went with the settlement."""
+
+    record: RequestRecord
+    elapsed_s: float
+    journaled: bool = False
 
 
 class _Context(msgspec.Struct, kw_only=True):
@@ -110,13 +119,16 @@ class ChatCompletion:
             await self._shielded(self._settle(ctx, None, None, None, exc, produced_output=False))  # 7 (release)
             raise
         usage = served.completion.usage
+        answered_at = self._clock.monotonic()
+        billed = await self._shielded(self._bill(ctx, served.provider, served.offer, usage, None,  # 7 settle
+                                                 produced_output=True, answered_at=answered_at))
         settled = False
 
-        async def finish() -> None:                                                   # 7 settle
+        async def finish() -> None:                                                   # 7 the rest
             nonlocal settled
             if not settled:
                 settled = True
-                await self._settle(ctx, served.provider, served.offer, usage, None, produced_output=True)
+                await self._close(ctx, billed, served.provider, usage)
 
         return Reply(request_id=ctx.request_id, model=ctx.model, provider=served.provider, offer=served.offer,
                      completion=served.completion, upstream_s=served.upstream_s,
@@ -176,52 +188,69 @@ class ChatCompletion:
         if aclose is not None:
             await aclose()
 
-    async def _shielded(self, work: Coroutine[Any, Any, Any]) -> None:
+    async def _shielded(self, work: Coroutine[Any, Any, Any]) -> Any:
         """Run settlement to completion even when the caller is being cancelled: a client that
         disconnects cancels the task streaming to it (level-triggered, every later await in it is
         cancelled too), and settlement must still charge, release the hold and return the lease."""
         task = asyncio.ensure_future(work)
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
-        await asyncio.shield(task)
+        return await asyncio.shield(task)
 
     async def _settle(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
-                      error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> Decimal:
-        """Charge (or release), return the concurrency lease, write the one request record.
-        Never raises for bookkeeping."""
-        if ctx.admission is not None:
-            await self._admit.settle(ctx.admission, usage.total_tokens if usage is not None else None)
-        cost: Decimal | None = None
-        billing_error: str | None = None
-        if ctx.model is not None:
-            try:
-                settlement = await self._settle_billing(ctx.caller, ctx.request_id, ctx.model, offer, usage,
-                                                        ctx.held, produced_output=produced_output)
-                cost = settlement.cost
-            except Exception as exc:
-                billing_error = f"settlement failed: {getattr(exc, 'message', type(exc).__name__)}"
+                      error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> None:
+        """Charge (or release), return the concurrency lease, write the one request record."""
+        billed = await self._bill(ctx, provider, offer, usage, error, produced_output=produced_output,
+                                  ttft_ms=ttft_ms)
+        await self._close(ctx, billed, provider, usage)
+
+    async def _bill(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
+                    error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None,
+                    answered_at: float | None = None) -> _Billed:
+        """Charge (or release) and build the one request record, which a journaled hold store takes
+        along with the settlement. Never raises for bookkeeping."""
         elapsed = self._clock.monotonic() - ctx.started
-        usage = usage or Usage()
         disconnected = isinstance(error, GeneratorExit | asyncio.CancelledError)
         # A client that leaves after a provider answered was served (and is billed): completed.
         failed = error is not None and not (disconnected and provider is not None)
-        message = billing_error
+        message: str | None = None
         if error is not None:
             message = "client disconnected" if disconnected else getattr(error, "message", None) or type(error).__name__
-        await self._log.record(RequestRecord(
+        counted = usage or Usage()
+        cost = (self._settle_billing.charge_for(offer, usage, produced_output=produced_output)
+                if ctx.model is not None else None)
+        record = RequestRecord(
             request_id=ctx.request_id, created_at=self._clock.now(), model=ctx.model_id,
             status="failed" if failed else "completed", user_id=ctx.caller.user_id,
             api_key_id=ctx.caller.api_key_id, provider=provider.slug if provider else None,
-            input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens,
+            input_tokens=counted.prompt_tokens, output_tokens=counted.completion_tokens,
             processing_time_ms=int(elapsed * 1000), time_to_first_token_ms=ttft_ms, error_message=message,
-            cost_usd=cost, is_anonymous=ctx.caller.anonymous, usage_estimated=usage.estimated,
+            cost_usd=cost, is_anonymous=ctx.caller.anonymous, usage_estimated=counted.estimated,
             operation=ctx.request.operation.value, client_request_id=ctx.request.client_request_id,
-        ))
+        )
+        if ctx.model is None:
+            return _Billed(record=record, elapsed_s=elapsed)
+        try:
+            settlement = await self._settle_billing(ctx.caller, ctx.request_id, ctx.model, offer, usage, ctx.held,
+                                                    produced_output=produced_output, record=record,
+                                                    answered_at=answered_at)
+        except Exception as exc:
+            billing_error = f"settlement failed: {getattr(exc, 'message', type(exc).__name__)}"
+            record = msgspec.structs.replace(record, cost_usd=None, error_message=message or billing_error)
+            return _Billed(record=record, elapsed_s=elapsed)
+        return _Billed(record=record, elapsed_s=elapsed, journaled=settlement.journaled)
+
+    async def _close(self, ctx: _Context, billed: _Billed, provider: Provider | None, usage: Usage | None) -> None:
+        """Return the concurrency lease, log the request record (unless it was journaled), count."""
+        if ctx.admission is not None:
+            await self._admit.settle(ctx.admission, usage.total_tokens if usage is not None else None)
+        record = billed.record
+        if not billed.journaled:
+            await self._log.record(record)
         if provider is not None:
-            self._metrics.completed(provider=provider.slug, model=ctx.model_id, success=not failed, seconds=elapsed,
-                                    prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                                    cost=cost)
-        return cost if cost is not None else Decimal(0)
+            self._metrics.completed(provider=provider.slug, model=ctx.model_id, success=record.status == "completed",
+                                    seconds=billed.elapsed_s, prompt_tokens=record.input_tokens,
+                                    completion_tokens=record.output_tokens, cost=record.cost_usd)
 
 
 def _attach_cost(chunk: Chunk, cost: Decimal) -> None:

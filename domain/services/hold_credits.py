@@ -50,8 +50,11 @@ class HoldCredits:
         return amount
 
     async def _balance(self, user_id: int) -> Decimal:
+        # Charges not yet in the ledger: journaled ones are read first, so one written between the two
+        # reads is subtracted twice (the balance comes out lower, never higher).
+        unposted = await self._holds.unposted(user_id)
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise not_found.user(user_id)
-        return user.balance - self._journal.pending_for(user_id)  # charges not yet in the ledger
+        return user.balance - unposted - self._journal.pending_for(user_id)

@@ -1,5 +1,6 @@
 """VerifyLedger (`gatewayz ledger verify`): for every user, a zero opening balance plus the sum of the
-rows is the balance, every row's arithmetic holds, and the rows chain.
+rows is the balance, every row's arithmetic holds, and the rows chain; and the ledger is complete:
+every completed request with a cost has its usage row, every usage row its request row.
 
 The whole ledger streams through in id order. A mismatch seen while other processes write may only
 be a row committed between two reads, so each suspect user is checked again under their row lock
@@ -50,6 +51,7 @@ class VerifyLedger:
         mismatches: list[Mismatch] = []
         for user_id in sorted(suspects):
             mismatches.extend(await self._recheck(user_id))
+        mismatches.extend(await self._completeness())
         open_holds: int | None = None
         held: Decimal | None = None
         if self._holds is not None:
@@ -57,6 +59,17 @@ class VerifyLedger:
             open_holds, held = len(holds), total(h.amount for h in holds)
         return LedgerReport(users_checked=users, rows_checked=rows, mismatches=mismatches, open_holds=open_holds,
                             held=held)
+
+    async def _completeness(self) -> list[Mismatch]:
+        """Every charged request has its usage row and every usage row its request. The two rows are
+        written by separate commits, so a gap seen once is looked at again before it is reported."""
+        async with self._uow() as uow:
+            gaps = await uow.ledger.usage_gaps()
+        if not gaps:
+            return []
+        async with self._uow() as uow:
+            gaps = await uow.ledger.usage_gaps([g.request_id for g in gaps])
+        return [g.mismatch() for g in gaps]
 
     async def _recheck(self, user_id: int) -> list[Mismatch]:
         async with self._uow() as uow:

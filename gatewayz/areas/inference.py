@@ -28,6 +28,7 @@ class InferenceArea(containers.DeclarativeContainer):
     breakers = providers.Dependency()
     policy = providers.Dependency()
     metrics = providers.Dependency()
+    settlement_metrics = providers.Dependency()
     provider_timings = providers.Dependency()
     request_log = providers.Dependency()
     settlements = providers.Dependency()
@@ -45,7 +46,8 @@ class InferenceArea(containers.DeclarativeContainer):
     dispatch = providers.Singleton(Dispatch, upstream, breakers, metrics, clock, policy, provider_timings)
     hold_credits = providers.Singleton(HoldCredits, uow, holds, settlements, clock, markup=markup,
                                        ttl_s=providers.Callable(lambda s: s.hold_ttl_s, settings))
-    settle_request = providers.Singleton(SettleRequest, settlements, holds, clock, markup=markup)
+    settle_request = providers.Singleton(SettleRequest, settlements, holds, clock, markup=markup,
+                                         metrics=settlement_metrics)
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, metrics, clock, ids, hold_credits,
         settle_request, admit_request, providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings))

@@ -39,7 +39,7 @@ async def app(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Running, Fa
 
 async def ledger(r: Running, user_id: int) -> list[Decimal]:
     """The user's ledger, after the settlement journal (written behind) has been flushed."""
-    await (await r.service("settlements")).flush()
+    await r.written()
     engine = await r.service("engine")
     async with engine.connect() as conn:
         rows = await conn.execute(select(ct.c.amount).where(ct.c.user_id == user_id).order_by(ct.c.id))
@@ -74,7 +74,7 @@ async def test_a_request_is_charged_exactly_and_its_row_carries_the_cost(app: tu
     assert Decimal(str(body["usage"]["cost"])) == COST
     assert body["gateway_usage"]["tokens_charged"] == PROMPT_TOKENS + REPLY_TOKENS
     assert await ledger(r, user_id) == [Decimal(1), -COST]
-    await (await r.service("request_log")).flush()
+    await r.written()
     engine = await r.service("engine")
     async with engine.connect() as conn:
         cost = (await conn.execute(select(ccr.c.cost_usd).where(ccr.c.user_id == user_id))).scalar_one()

@@ -55,7 +55,7 @@ class Gateway:
 
     async def rows(self, *, everyone: bool = False) -> list[dict[str, Any]]:
         """This test's user's request rows (or every row), oldest first, after flushing the write-behind."""
-        await (await self.r.service("request_log")).flush()
+        await self.r.written()
         engine = await self.r.service("engine")
         query = select(ccr).order_by(ccr.c.id)
         if not everyone:

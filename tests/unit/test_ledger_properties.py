@@ -13,6 +13,7 @@ from domain.credits import CreditOperationRefused
 from domain.errors import Conflict
 from domain.ledger import Balances, TransactionType, apply
 from domain.ledger_check import LedgerReport, check_user
+from domain.requests import RequestRecord
 from domain.services.post_transaction import post_transaction
 from tests.unit.credits_world import CreditsWorld, build_credits_world
 
@@ -61,6 +62,9 @@ async def _run(ops: list[tuple[str, int, Decimal]]) -> tuple[CreditsWorld, Ledge
                     await post_transaction(uow, user_id=user_id, amount=-amount, kind=TransactionType.API_USAGE,
                                            now=c.w.clock.now(), request_id=request_id)
                     await uow.commit()
+                c.w.store.requests[request_id] = RequestRecord(  # a charge always has its request row
+                    request_id=request_id, created_at=c.w.clock.now(), model="acme/chat", status="completed",
+                    user_id=user_id, cost_usd=amount)
                 settled.append((user_id, request_id, amount))
             elif op == "replay" and settled:
                 user_id, request_id, amount = settled[-1]

@@ -19,7 +19,9 @@ from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.catalog import PostgresCatalogRepository
+from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.limits import PostgresLimitConfigRepository
+from adapters.postgres.throughput import PostgresThroughputStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
 from adapters.prometheus.settlements import PrometheusSettlementMetrics
@@ -32,6 +34,7 @@ from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
+from gatewayz.areas.chat_history import ChatHistoryArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
@@ -88,6 +91,9 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
+    assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
+    throughput_store = providers.Singleton(PostgresThroughputStore, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -104,17 +110,20 @@ class Container(containers.DeclarativeContainer):
         catalog_source=catalog_source, upstream=upstream, breakers=breakers, policy=breaker_policy,
         metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
         request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
-        limit_configs=limit_configs, admission=admission_settings)
+        limit_configs=limit_configs, admission=admission_settings, chat_history_store=chat_history_store,
+        assistant_messages=assistant_messages)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
+    chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
+                                       throughput_store=throughput_store, uow=uow, clock=clock)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits")
+         "credits", "chat_history")
 
 
 def build_container(settings: Settings) -> Container:

@@ -28,6 +28,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset({
     "/schema",
     "/schema/openapi.json",
     "/schema/{path}",  # the documentation router's own 404 for unknown documentation pages
+    "/v1/chat/completions/metrics/tokens-per-second",  # spec 04 (#1706): public, gated to the most used models
+    "/v1/chat/completions/metrics/tokens-per-second/all",  # spec 04 (#1707): public, deliberately ungated
 })
 
 

@@ -70,14 +70,14 @@ class ChatHistoryController(Controller):
         return SessionsOut.of(await chat_history_services.list_chat_sessions(_user_id(request), limit=limit,
                                                                              offset=offset))
 
-    @get("/sessions/{session_id:int}", operation_id="chat_sessions_show")
+    @get("/sessions/{session_id:str}", operation_id="chat_sessions_show")
     async def show_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                            session_id: RowId) -> SessionOut:
         session, messages = await chat_history_services.get_chat_session(_user_id(request), session_id)
         return SessionOut(success=True, data=ChatSessionOut.of(session, messages),
                           message="Session retrieved successfully")
 
-    @put("/sessions/{session_id:int}", operation_id="chat_sessions_update")
+    @put("/sessions/{session_id:str}", operation_id="chat_sessions_update")
     async def update_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                              session_id: RowId, data: JSONBody[UpdateSessionIn]) -> SessionOut:
         session, messages = await chat_history_services.update_chat_session(
@@ -85,7 +85,7 @@ class ChatHistoryController(Controller):
         return SessionOut(success=True, data=ChatSessionOut.of(session, messages),
                           message="Chat session updated successfully")
 
-    @delete("/sessions/{session_id:int}", operation_id="chat_sessions_delete", status_code=200)
+    @delete("/sessions/{session_id:str}", operation_id="chat_sessions_delete", status_code=200)
     async def delete_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                              session_id: RowId) -> DoneOut:
         await chat_history_services.delete_chat_session(_user_id(request), session_id)
@@ -93,13 +93,13 @@ class ChatHistoryController(Controller):
 
     # --- messages -----------------------------------------------------------------------------------
 
-    @post("/sessions/{session_id:int}/messages", operation_id="chat_messages_save", status_code=200)
+    @post("/sessions/{session_id:str}/messages", operation_id="chat_messages_save", status_code=200)
     async def save_message(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                            session_id: RowId, data: JSONBody[SaveMessageIn]) -> MessageOut:
         message = await chat_history_services.save_chat_message(_user_id(request), session_id, data.to_domain())
         return MessageOut(success=True, data=ChatMessageOut.of(message), message="Message saved successfully")
 
-    @post("/sessions/{session_id:int}/messages/batch", operation_id="chat_messages_save_batch", status_code=200)
+    @post("/sessions/{session_id:str}/messages/batch", operation_id="chat_messages_save_batch", status_code=200)
     async def save_messages(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                             session_id: RowId, data: JSONBody[SaveMessagesIn]) -> BatchOut:
         saved = await chat_history_services.save_chat_messages(_user_id(request), session_id,
@@ -150,18 +150,18 @@ class ChatHistoryController(Controller):
         stats = await chat_history_services.get_feedback_stats(_user_id(request), model=model, days=days)
         return FeedbackStatsOut(success=True, stats=msgspec.convert(stats, FeedbackStatsData))
 
-    @get("/sessions/{session_id:int}/feedback", operation_id="chat_session_feedback")
+    @get("/sessions/{session_id:str}/feedback", operation_id="chat_session_feedback")
     async def session_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                                session_id: RowId) -> FeedbackListOut:
         return FeedbackListOut.of(await chat_history_services.list_session_feedback(_user_id(request), session_id))
 
-    @put("/feedback/{feedback_id:int}", operation_id="chat_feedback_update")
+    @put("/feedback/{feedback_id:str}", operation_id="chat_feedback_update")
     async def update_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                               feedback_id: RowId, data: JSONBody[FeedbackUpdateIn]) -> FeedbackOut:
         row = await chat_history_services.update_feedback(_user_id(request), feedback_id, data.to_domain())
         return FeedbackOut(success=True, data=MessageFeedbackOut.of(row), message="Feedback updated successfully")
 
-    @delete("/feedback/{feedback_id:int}", operation_id="chat_feedback_delete", status_code=200)
+    @delete("/feedback/{feedback_id:str}", operation_id="chat_feedback_delete", status_code=200)
     async def delete_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                               feedback_id: RowId) -> DoneOut:
         await chat_history_services.delete_feedback(_user_id(request), feedback_id)

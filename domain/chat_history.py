@@ -205,12 +205,14 @@ class StreamedAnswer:
         self._text: list[str] = []
         self._calls: dict[int, dict[str, Any]] = {}
 
-    def add(self, text: str, data: dict[str, Any]) -> None:
-        if text:
-            self._text.append(text)
+    def add(self, data: dict[str, Any]) -> None:
+        """One chunk's deltas (not `Chunk.text`, which also counts tool-call arguments for usage)."""
         for choice in data.get("choices") or ():
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            for call in (delta or {}).get("tool_calls") or ():
+            delta = (choice.get("delta") if isinstance(choice, dict) else None) or {}
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                self._text.append(content)
+            for call in delta.get("tool_calls") or ():
                 self._add_call(call)
 
     def _add_call(self, call: dict[str, Any]) -> None:

@@ -282,7 +282,7 @@ async def _tapped(ctx: _Context, chunks: AsyncIterator[Chunk]) -> AsyncIterator[
     ctx.answer = answer = StreamedAnswer()
     try:
         async for chunk in chunks:
-            answer.add(chunk.text, chunk.data)
+            answer.add(chunk.data)
             yield chunk
     finally:
         aclose = getattr(chunks, "aclose", None)

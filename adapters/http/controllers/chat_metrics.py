@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 from adapters.http.bundles.chat_history import ChatHistoryBundle
 from adapters.http.params import BIGINT_MAX
 
-PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"  # Litestar appends `; charset=utf-8` to text types itself
 ModelId = Annotated[int, QueryParameter(ge=1, le=BIGINT_MAX, description="The model's integer id")]
 ProviderSlug = Annotated[str, QueryParameter(min_length=1, max_length=64, description="Provider slug")]
 Time = Annotated[str, QueryParameter(max_length=16, description="hour, week, month, 1year or 2year")]

@@ -6,7 +6,8 @@ already serialises writers), so the dedup check and the insert cannot interleave
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -69,15 +70,40 @@ def _refusal(exc: BaseException) -> str:
     return "The database refused the message"
 
 
+CONNECT_ATTEMPTS = 2  # the one retry layer: establishing a connection, before any statement is sent
+
+
 class PostgresChatHistoryStore:
+    """Connection establishment is retried once (nothing was sent yet, so a retry cannot write twice);
+    a failure after that, or during a statement, is a 503 at once: an INSERT is never retried."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
 
+    @asynccontextmanager
+    async def _connection(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+        async with database_guard():
+            for attempt in range(CONNECT_ATTEMPTS):
+                try:
+                    conn = await self._engine.connect()
+                    break
+                except Exception as exc:
+                    if attempt + 1 == CONNECT_ATTEMPTS or not is_infrastructure_failure(exc):
+                        raise
+            try:
+                if not write:
+                    yield conn
+                    return
+                async with conn.begin():
+                    yield conn
+            finally:
+                await conn.close()
+
     # --- sessions -----------------------------------------------------------------------------------
 
     async def create_session(self, user_id: int, *, title: str, model: str, now: datetime) -> ChatSession:
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             row = (await conn.execute(insert(cs).values(user_id=user_id, title=title, model=model, is_active=True,
                                                         created_at=now, updated_at=now)
                                       .returning(*_SESSION))).one()
@@ -86,16 +112,16 @@ class PostgresChatHistoryStore:
     async def list_sessions(self, user_id: int, *, limit: int, offset: int) -> list[ChatSession]:
         query = (select(*_SESSION).where(cs.c.user_id == user_id, cs.c.is_active)
                  .order_by(cs.c.updated_at.desc(), cs.c.id.desc()).limit(limit).offset(offset))
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             return [_session(r) for r in await conn.execute(query)]
 
     async def get_session(self, user_id: int, session_id: int) -> ChatSession | None:
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             row = (await conn.execute(select(*_SESSION).where(_owned(user_id, session_id)))).first()
         return _session(row) if row else None
 
     async def session_messages(self, user_id: int, session_id: int) -> tuple[ChatSession, list[ChatMessage]] | None:
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             row = (await conn.execute(select(*_SESSION).where(_owned(user_id, session_id)))).first()
             if row is None:
                 return None
@@ -104,7 +130,7 @@ class PostgresChatHistoryStore:
             return _session(row), [_message(m) for m in messages]
 
     async def session_exists(self, user_id: int, session_id: int) -> bool:
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             return (await conn.execute(select(cs.c.id).where(_owned(user_id, session_id)))).first() is not None
 
     async def update_session(self, user_id: int, session_id: int, *, title: str | None, model: str | None,
@@ -114,13 +140,13 @@ class PostgresChatHistoryStore:
             values["title"] = title
         if model is not None:
             values["model"] = model
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             row = (await conn.execute(update(cs).where(_owned(user_id, session_id)).values(**values)
                                       .returning(*_SESSION))).first()
         return _session(row) if row else None
 
     async def delete_session(self, user_id: int, session_id: int, *, now: datetime) -> bool:
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             done = await conn.execute(update(cs).where(_owned(user_id, session_id))
                                       .values(is_active=False, updated_at=now))
         return bool(done.rowcount)
@@ -129,7 +155,7 @@ class PostgresChatHistoryStore:
 
     async def add_messages(self, user_id: int, session_id: int, messages: list[NewMessage], *, now: datetime,
                            dedup_since: datetime) -> list[SavedMessage] | None:
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             locked = select(cs.c.id).where(_owned(user_id, session_id))
             if self._postgres:
                 locked = locked.with_for_update()
@@ -173,7 +199,7 @@ class PostgresChatHistoryStore:
     async def add_assistant_messages(self, messages: list[AssistantMessage]) -> None:
         if not messages:
             return
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             await conn.execute(insert(cm), [
                 {"session_id": m.session_id, "role": "assistant", "content": m.content, "model": m.model,
                  "tokens": m.tokens, "created_at": m.created_at} for m in messages])
@@ -196,7 +222,7 @@ class PostgresChatHistoryStore:
         statement = (select(*_SESSION).where(cs.c.user_id == user_id, cs.c.is_active,
                                              or_(like(cs.c.title), in_messages))
                      .order_by(cs.c.updated_at.desc(), cs.c.id.desc()).limit(limit))
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             return [_session(r) for r in await conn.execute(statement)]
 
     async def stats(self, user_id: int) -> ChatStats:
@@ -206,7 +232,7 @@ class PostgresChatHistoryStore:
                             func.coalesce(func.sum(cm.c.tokens), 0).label("tokens"))
                      .select_from(cm.join(cs, cs.c.id == cm.c.session_id))
                      .where(cs.c.user_id == user_id, cs.c.is_active))
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             row = (await conn.execute(statement)).one()
         return ChatStats(total_sessions=int(row.sessions), total_messages=int(row.messages),
                          total_tokens=int(row.tokens))
@@ -218,11 +244,11 @@ class PostgresChatHistoryStore:
                      .where(cm.c.id == message_id, cs.c.user_id == user_id, cs.c.is_active))
         if session_id is not None:
             statement = statement.where(cm.c.session_id == session_id)
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def add_feedback(self, new: NewFeedback, *, now: datetime) -> MessageFeedback:
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             row = (await conn.execute(insert(mf).values(
                 user_id=new.user_id, session_id=new.session_id, message_id=new.message_id,
                 feedback_type=new.feedback_type.value, rating=new.rating, comment=new.comment, model=new.model,
@@ -241,7 +267,7 @@ class PostgresChatHistoryStore:
         statement = statement.order_by(mf.c.created_at.desc(), mf.c.id.desc()).offset(offset)
         if limit is not None:
             statement = statement.limit(limit)
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             return [_feedback(r) for r in await conn.execute(statement)]
 
     async def feedback_groups(self, user_id: int, *, since: datetime, model: str | None) -> list[FeedbackGroup]:
@@ -252,7 +278,7 @@ class PostgresChatHistoryStore:
                      .group_by(mf.c.model, mf.c.feedback_type))
         if model is not None:
             statement = statement.where(mf.c.model == model)
-        async with database_guard(), self._engine.connect() as conn:
+        async with self._connection() as conn:
             rows: Sequence[Any] = (await conn.execute(statement)).all()
         return [FeedbackGroup(model=r.model, feedback_type=r.feedback_type, count=int(r.n),
                               rating_sum=int(r.rating_sum), rating_count=int(r.rating_count)) for r in rows]
@@ -266,12 +292,12 @@ class PostgresChatHistoryStore:
             values["rating"] = changes.rating
         if changes.comment is not None:
             values["comment"] = changes.comment
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             row = (await conn.execute(update(mf).where(mf.c.id == feedback_id, mf.c.user_id == user_id)
                                       .values(**values).returning(*_FEEDBACK))).first()
         return _feedback(row) if row else None
 
     async def delete_feedback(self, user_id: int, feedback_id: int) -> bool:
-        async with database_guard(), self._engine.begin() as conn:
+        async with self._connection(write=True) as conn:
             done = await conn.execute(delete(mf).where(mf.c.id == feedback_id, mf.c.user_id == user_id))
         return bool(done.rowcount)

@@ -22,7 +22,7 @@ from tests.conftest import _admin_sql, in_thread, settings_env
 from tests.e2e.stack import ROOT, Process, cli, start_gateway, wait_healthy
 from tests.services import unique_name
 
-INFERENCE = r"^/(v1/(chat|completions|embeddings|messages)|api/chat/)"
+INFERENCE = r"^/(v1/(chat/completions$|completions|embeddings|messages)|api/chat/)"
 
 
 @pytest.fixture(scope="module")

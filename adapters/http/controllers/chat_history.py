@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
 from adapters.http.bundles.chat_history import ChatHistoryBundle
@@ -20,6 +21,7 @@ from adapters.http.schemas.chat_history import (
     ChatStatsData,
     ChatStatsOut,
     CreateSessionIn,
+    DetailOut,
     DoneOut,
     FeedbackIn,
     FeedbackListOut,
@@ -43,6 +45,14 @@ from domain.errors import InvalidInput
 Days = Annotated[int, QueryParameter(ge=1, le=365, description="Days back from today's midnight UTC")]
 FreeText = Annotated[str | None, QueryParameter(
     required=False, description="Exact match; unknown values match none")]
+
+
+def _missing(what: str) -> dict[int, ResponseSpec]:
+    return {404: ResponseSpec(data_container=DetailOut, description=f"No such {what} of the caller's")}
+
+
+SESSION_404 = _missing("active session")
+FEEDBACK_404 = _missing("feedback row, or no such session or message")
 
 
 def _user_id(request: Request[Any, Any, Any]) -> int:
@@ -70,14 +80,14 @@ class ChatHistoryController(Controller):
         return SessionsOut.of(await chat_history_services.list_chat_sessions(_user_id(request), limit=limit,
                                                                              offset=offset))
 
-    @get("/sessions/{session_id:str}", operation_id="chat_sessions_show")
+    @get("/sessions/{session_id:str}", operation_id="chat_sessions_show", responses=SESSION_404)
     async def show_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                            session_id: RowId) -> SessionOut:
         session, messages = await chat_history_services.get_chat_session(_user_id(request), session_id)
         return SessionOut(success=True, data=ChatSessionOut.of(session, messages),
                           message="Session retrieved successfully")
 
-    @put("/sessions/{session_id:str}", operation_id="chat_sessions_update")
+    @put("/sessions/{session_id:str}", operation_id="chat_sessions_update", responses=SESSION_404)
     async def update_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                              session_id: RowId, data: JSONBody[UpdateSessionIn]) -> SessionOut:
         session, messages = await chat_history_services.update_chat_session(
@@ -85,7 +95,7 @@ class ChatHistoryController(Controller):
         return SessionOut(success=True, data=ChatSessionOut.of(session, messages),
                           message="Chat session updated successfully")
 
-    @delete("/sessions/{session_id:str}", operation_id="chat_sessions_delete", status_code=200)
+    @delete("/sessions/{session_id:str}", operation_id="chat_sessions_delete", responses=SESSION_404, status_code=200)
     async def delete_session(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                              session_id: RowId) -> DoneOut:
         await chat_history_services.delete_chat_session(_user_id(request), session_id)
@@ -93,13 +103,15 @@ class ChatHistoryController(Controller):
 
     # --- messages -----------------------------------------------------------------------------------
 
-    @post("/sessions/{session_id:str}/messages", operation_id="chat_messages_save", status_code=200)
+    @post("/sessions/{session_id:str}/messages", operation_id="chat_messages_save", responses=SESSION_404,
+          status_code=200)
     async def save_message(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                            session_id: RowId, data: JSONBody[SaveMessageIn]) -> MessageOut:
         message = await chat_history_services.save_chat_message(_user_id(request), session_id, data.to_domain())
         return MessageOut(success=True, data=ChatMessageOut.of(message), message="Message saved successfully")
 
-    @post("/sessions/{session_id:str}/messages/batch", operation_id="chat_messages_save_batch", status_code=200)
+    @post("/sessions/{session_id:str}/messages/batch", operation_id="chat_messages_save_batch",
+          responses=SESSION_404, status_code=200)
     async def save_messages(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                             session_id: RowId, data: JSONBody[SaveMessagesIn]) -> BatchOut:
         saved = await chat_history_services.save_chat_messages(_user_id(request), session_id,
@@ -124,7 +136,7 @@ class ChatHistoryController(Controller):
 
     # --- feedback -----------------------------------------------------------------------------------
 
-    @post("/feedback", operation_id="chat_feedback_submit", status_code=200)
+    @post("/feedback", operation_id="chat_feedback_submit", responses=FEEDBACK_404, status_code=200)
     async def submit_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                               data: JSONBody[FeedbackIn]) -> FeedbackOut:
         if data.metadata is not None and len(msgspec.json.encode(data.metadata)) > METADATA_MAX_BYTES:
@@ -150,18 +162,18 @@ class ChatHistoryController(Controller):
         stats = await chat_history_services.get_feedback_stats(_user_id(request), model=model, days=days)
         return FeedbackStatsOut(success=True, stats=msgspec.convert(stats, FeedbackStatsData))
 
-    @get("/sessions/{session_id:str}/feedback", operation_id="chat_session_feedback")
+    @get("/sessions/{session_id:str}/feedback", operation_id="chat_session_feedback", responses=SESSION_404)
     async def session_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                                session_id: RowId) -> FeedbackListOut:
         return FeedbackListOut.of(await chat_history_services.list_session_feedback(_user_id(request), session_id))
 
-    @put("/feedback/{feedback_id:str}", operation_id="chat_feedback_update")
+    @put("/feedback/{feedback_id:str}", operation_id="chat_feedback_update", responses=FEEDBACK_404)
     async def update_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                               feedback_id: RowId, data: JSONBody[FeedbackUpdateIn]) -> FeedbackOut:
         row = await chat_history_services.update_feedback(_user_id(request), feedback_id, data.to_domain())
         return FeedbackOut(success=True, data=MessageFeedbackOut.of(row), message="Feedback updated successfully")
 
-    @delete("/feedback/{feedback_id:str}", operation_id="chat_feedback_delete", status_code=200)
+    @delete("/feedback/{feedback_id:str}", operation_id="chat_feedback_delete", responses=FEEDBACK_404, status_code=200)
     async def delete_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                               feedback_id: RowId) -> DoneOut:
         await chat_history_services.delete_feedback(_user_id(request), feedback_id)

@@ -93,6 +93,12 @@ class FeedbackUpdateIn(msgspec.Struct, kw_only=True):
 # --- responses --------------------------------------------------------------------------------------
 
 
+class DetailOut(msgspec.Struct, kw_only=True):
+    """The seed's error body (`{"detail": "Session not found"}`), for the documented 4xx answers."""
+
+    detail: str
+
+
 class ChatMessageOut(msgspec.Struct, kw_only=True):
     id: int
     session_id: int

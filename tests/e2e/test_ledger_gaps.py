@@ -67,8 +67,8 @@ def test_a_row_deleted_by_hand_is_reported_and_restoring_it_makes_the_ledger_cle
     client = stack.openai(user["api_key"])
     request_ids = []
     for _ in range(3):
-        raw = client.chat.completions.with_raw_response.create(model="acme/chat", messages=MESSAGES,
-                                                               max_tokens=20)  # type: ignore[arg-type]
+        raw = client.chat.completions.with_raw_response.create(
+            model="acme/chat", messages=MESSAGES, max_tokens=20)  # type: ignore[arg-type]
         request_ids.append(raw.headers["x-gatewayz-request-id"])
     usage, logged = asyncio.run(both_rows(database_url, request_ids))
     assert set(usage) == set(logged) == set(request_ids), (usage.keys(), logged.keys())

@@ -186,8 +186,11 @@ def feedback_stats(groups: list[FeedbackGroup], *, days: int) -> dict[str, Any]:
 
 def answer_text(body: dict[str, Any]) -> str:
     """The assistant's message of a whole chat completion: its text, then its tool calls as JSON."""
-    choices = body.get("choices") or [{}]
-    message = choices[0].get("message") or {} if isinstance(choices[0], dict) else {}
+    choices = body.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        return ""
     return _joined(message.get("content"), message.get("tool_calls"))
 
 
@@ -208,23 +211,30 @@ class StreamedAnswer:
     def add(self, data: dict[str, Any]) -> None:
         """One chunk's deltas (not `Chunk.text`, which also counts tool-call arguments for usage)."""
         for choice in data.get("choices") or ():
-            delta = (choice.get("delta") if isinstance(choice, dict) else None) or {}
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if not isinstance(delta, dict):
+                continue
             content = delta.get("content")
             if isinstance(content, str) and content:
                 self._text.append(content)
             for call in delta.get("tool_calls") or ():
                 self._add_call(call)
 
-    def _add_call(self, call: dict[str, Any]) -> None:
-        entry = self._calls.setdefault(int(call.get("index", len(self._calls))),
+    def _add_call(self, call: Any) -> None:
+        """Provider output is not trusted to be well formed: what does not fit is skipped, never raised."""
+        if not isinstance(call, dict):
+            return
+        index = call.get("index")
+        entry = self._calls.setdefault(index if isinstance(index, int) else len(self._calls),
                                        {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
-        if call.get("id"):
-            entry["id"] = call["id"]
-        if call.get("type"):
-            entry["type"] = call["type"]
-        function = call.get("function") or {}
-        entry["function"]["name"] += function.get("name") or ""
-        entry["function"]["arguments"] += function.get("arguments") or ""
+        for key in ("id", "type"):
+            if isinstance(call.get(key), str) and call[key]:
+                entry[key] = call[key]
+        function = call.get("function")
+        if isinstance(function, dict):
+            for key in ("name", "arguments"):
+                if isinstance(function.get(key), str):
+                    entry["function"][key] += function[key]
 
     def text(self) -> str:
         return _joined("".join(self._text), [self._calls[i] for i in sorted(self._calls)])

@@ -100,10 +100,20 @@ def test_patterns_titles_and_answers() -> None:
     calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
     assert answer_text({"choices": [{"message": {"content": "hi", "tool_calls": calls}}]}) == (
         'hi\n[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]')
-    assert answer_text({"choices": []}) == "" and answer_text({}) == ""
+    assert answer_text({"choices": []}) == answer_text({}) == answer_text({"choices": [{"message": "x"}]}) == ""
     streamed = StreamedAnswer()
     streamed.add({"choices": [{"delta": {"content": "a"}}]})
     streamed.add({"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f"}}]}}]})
     streamed.add({"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}}]})
     streamed.add({"choices": [], "usage": {"total_tokens": 3}})
     assert streamed.text() == 'a\n[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]'
+
+
+def test_malformed_stream_deltas_are_skipped_never_raised() -> None:
+    streamed = StreamedAnswer()
+    for data in ({"choices": "x"}, {"choices": [None, {"delta": "x"}, {"delta": {"tool_calls": ["x", None]}}]},
+                 {"choices": [{"delta": {"content": 5, "tool_calls": [{"index": "0", "function": "f"}]}}]},
+                 {"choices": [{"delta": {"tool_calls": [{"index": 0, "id": 7, "function": {"name": None}}]}}]},
+                 {"choices": [{"delta": {"content": "ok"}}]}):
+        streamed.add(data)  # type: ignore[arg-type]
+    assert streamed.text().startswith("ok\n[")

@@ -28,8 +28,10 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
+from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.coupons import CouponsArea
@@ -88,6 +90,7 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -111,10 +114,12 @@ class Container(containers.DeclarativeContainer):
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
+    analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits")
+         "credits", "analytics")
 
 
 def build_container(settings: Settings) -> Container:

@@ -17,6 +17,7 @@ from adapters.http.metrics import HttpMetrics
 from adapters.http.middleware import RequestContextMiddleware
 from adapters.http.openapi import openapi_config, openapi_document
 from gatewayz.areas import (
+    analytics,
     breakers,
     chat_history,
     coupons,
@@ -43,6 +44,7 @@ AREAS: list[Area] = [
     diagnostics.HTTP,
     coupons.HTTP,
     credits.HTTP,
+    analytics.HTTP,
     chat_history.HTTP,
 ]
 

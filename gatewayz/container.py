@@ -30,8 +30,10 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
+from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.chat_history import ChatHistoryArea
@@ -91,6 +93,7 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
@@ -118,12 +121,14 @@ class Container(containers.DeclarativeContainer):
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
+    analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
     chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
                                        throughput_store=throughput_store, uow=uow, clock=clock)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "chat_history")
+         "credits", "analytics", "chat_history")
 
 
 def build_container(settings: Settings) -> Container:

@@ -18,6 +18,7 @@ from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
+from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.limits import PostgresLimitConfigRepository
@@ -33,6 +34,7 @@ from domain.services.post_settlements import PostSettlements
 from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz import response_cache
 from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
@@ -97,6 +99,10 @@ class Container(containers.DeclarativeContainer):
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
+    cache_preference = providers.Object(None)  # the user's enable_butter_cache; None: on for everyone
+    response_caching = providers.Singleton(response_cache.response_caching, settings, redis, registry, clock,
+                                           cache_preference)
+    cache_usage = providers.Singleton(PostgresCacheUsageStore, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -114,7 +120,7 @@ class Container(containers.DeclarativeContainer):
         metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
         request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
         limit_configs=limit_configs, admission=admission_settings, chat_history_store=chat_history_store,
-        assistant_messages=assistant_messages)
+        assistant_messages=assistant_messages, response_caching=response_caching)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
@@ -122,7 +128,9 @@ class Container(containers.DeclarativeContainer):
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
     analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
-                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret,
+                                    cache_usage=cache_usage, catalog_source=catalog_source,
+                                    cache_preference=cache_preference)
     chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
                                        throughput_store=throughput_store, uow=uow, clock=clock)
 

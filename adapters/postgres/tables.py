@@ -294,3 +294,7 @@ chat_completion_requests.append_column(
     Column("model_id", Id, ForeignKey("model_numbers.id", ondelete="SET NULL")))
 Index("ix_chat_completion_requests_model_provider_status_created", chat_completion_requests.c.model_id,
       chat_completion_requests.c.provider, chat_completion_requests.c.status, chat_completion_requests.c.created_at)
+
+# issue 16, the response cache: what a request row says about it (the seed's `butter_cache_hit`,
+# `actual_cost_usd`), read by the cache analytics
+chat_completion_requests.append_column(Column("metadata", JSON))

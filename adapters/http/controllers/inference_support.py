@@ -25,12 +25,25 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
     return Caller(user_id=principal.user.id, api_key_id=principal.key.id, client_ip=client_ip(request))
 
 
-def identified(request: Request[Any, Any, Any], inference: InferenceRequest) -> InferenceRequest:
-    """The ids the request context assigned: ours for the row, headers and errors; the client's kept beside it."""
+def identified(request: Request[Any, Any, Any], inference: InferenceRequest, caching: bool = False) -> InferenceRequest:
+    """The ids the request context assigned: ours for the row, headers and errors; the client's kept beside it.
+    With the response cache on, also whether the request asks to bypass it."""
     state = request.scope.get("state", {})
     inference.request_id = state.get("request_id")
     inference.client_request_id = state.get("client_request_id")
+    if caching:
+        inference.cache_bypass = cache_bypassed(request.scope.get("headers", ()))
     return inference
+
+
+def cache_bypassed(headers: Any) -> bool:
+    """`X-Gatewayz-Cache: bypass` or `Cache-Control: no-cache` (raw ASGI headers, names lower-cased)."""
+    for name, value in headers:
+        if name == b"x-gatewayz-cache" and value.strip().lower() == b"bypass":
+            return True
+        if name == b"cache-control" and b"no-cache" in value.lower():
+            return True
+    return False
 
 
 def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply) -> dict[str, str]:
@@ -43,6 +56,7 @@ def gateway_headers(request: Request[Any, Any, Any], reply: Reply | StreamReply)
         "X-Gatewayz-Provider": reply.provider.slug,
         "X-Gatewayz-Model": reply.model.id,
         "X-Gatewayz-Overhead-Ms": f"{overhead_ms:.3f}",
+        "X-Gatewayz-Cache": reply.cache,
     }
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from adapters.memory.requests import MemoryRequestLogStore
 from adapters.memory.response_cache import MemoryCacheUsageStore
 from adapters.postgres.cache_usage import PostgresCacheUsageStore

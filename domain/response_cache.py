@@ -20,6 +20,7 @@ from domain.inference import Chunk, Completion, InferenceRequest, Operation, Usa
 MAX_ENTRY_BYTES = 1024 * 1024
 COMPLETE = frozenset({"stop", "length", "tool_calls"})  # never errors, cut or cancelled answers
 NOT_IN_KEY = frozenset({"stream", "stream_options", "user", "model"})  # model: the resolved id goes in instead
+PREFERENCE = "enable_butter_cache"       # users.preferences key (set through PUT /user/profile)
 HIT_KEY = "butter_cache_hit"            # the seed's metadata keys, which the analytics read
 ACTUAL_COST_KEY = "actual_cost_usd"
 DISABLED_BY_USER = "Cache is disabled. Enable it in settings to start saving on API costs."
@@ -76,9 +77,12 @@ def cacheable(request: InferenceRequest) -> bool:
 
 def cache_key(user_id: int, model_id: str, request: InferenceRequest) -> str:
     """SHA-256 of the canonical JSON (sorted keys) of the user, the resolved model, the provider pin and
-    every body field but those that only change the transport."""
+    every body field but those that only change the transport (of the original Messages body too, which
+    Anthropic-native providers receive as it was sent)."""
     params = {k: v for k, v in request.body.items() if k not in NOT_IN_KEY}
-    material = {"user": user_id, "model": model_id, "provider": request.provider, "body": params}
+    material: dict[str, Any] = {"user": user_id, "model": model_id, "provider": request.provider, "body": params}
+    if request.anthropic_body is not None:
+        material["messages_body"] = {k: v for k, v in request.anthropic_body.items() if k not in NOT_IN_KEY}
     return hashlib.sha256(_canonical.encode(material)).hexdigest()
 
 
@@ -132,6 +136,11 @@ def replayed_chunks(answer: CachedAnswer, *, request_id: str, model: str, create
              "total_tokens": answer.prompt_tokens + answer.completion_tokens}
     chunks.append(Chunk(data={**head, "choices": [], "usage": usage}, usage=answer.usage))
     return chunks
+
+
+def user_enabled(preferences: Any) -> bool:
+    """The user's `preferences.enable_butter_cache`: on unless set to false (the seed's default)."""
+    return not (isinstance(preferences, dict) and preferences.get(PREFERENCE) is False)
 
 
 def hit_metadata(cost: Decimal) -> dict[str, Any]:

@@ -99,9 +99,7 @@ class Container(containers.DeclarativeContainer):
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
-    cache_preference = providers.Object(None)  # the user's enable_butter_cache; None: on for everyone
-    response_caching = providers.Singleton(response_cache.response_caching, settings, redis, registry, clock,
-                                           cache_preference)
+    response_caching = providers.Singleton(response_cache.response_caching, settings, redis, registry, clock)
     cache_usage = providers.Singleton(PostgresCacheUsageStore, engine)
 
     # areas: each builds its use cases from the ports above
@@ -129,8 +127,7 @@ class Container(containers.DeclarativeContainer):
                                   key_directory=key_directory, key_secret=key_secret)
     analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
                                     rate_limiter=rate_limiter, clock=clock, key_secret=key_secret,
-                                    cache_usage=cache_usage, catalog_source=catalog_source,
-                                    cache_preference=cache_preference)
+                                    cache_usage=cache_usage, catalog_source=catalog_source)
     chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
                                        throughput_store=throughput_store, uow=uow, clock=clock)
 

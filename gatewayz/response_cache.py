@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 from adapters.memory.response_cache import MemoryResponseCache
 from adapters.prometheus.response_cache import PrometheusResponseCacheMetrics
 from adapters.redis.response_cache import RedisResponseCache
-from domain.services.response_caching import Preference, ResponseCaching
+from domain.services.response_caching import ResponseCaching
 from gatewayz.settings import Settings, _bool, _float, _int
 from ports.clock import Clock
 from ports.response_cache import ResponseCache
@@ -40,12 +40,11 @@ def system_enabled(settings: Settings) -> bool:
     return response_cache_settings(settings).enabled
 
 
-def response_caching(settings: Settings, client: aioredis.Redis | None, registry: CollectorRegistry, clock: Clock,
-                     preference: Preference | None = None) -> ResponseCaching | None:
+def response_caching(settings: Settings, client: aioredis.Redis | None, registry: CollectorRegistry,
+                     clock: Clock) -> ResponseCaching | None:
     config = response_cache_settings(settings)
     if not config.enabled:
         return None
     cache: ResponseCache = (RedisResponseCache(client, settings.redis_prefix + "rc:") if client is not None
                             else MemoryResponseCache(clock, config.max_entries))
-    return ResponseCaching(cache, PrometheusResponseCacheMetrics(registry), ttl_s=config.ttl_s,
-                           preference=preference)
+    return ResponseCaching(cache, PrometheusResponseCacheMetrics(registry), ttl_s=config.ttl_s)

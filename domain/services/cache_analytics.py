@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from domain.response_cache import DISABLED_BY_SYSTEM, DISABLED_BY_USER
-from domain.services.response_caching import Preference
 from ports.catalog import CatalogSource
 from ports.clock import Clock
 from ports.response_cache import CacheUsage, CacheUsageStore
@@ -24,18 +23,14 @@ def _rate(hits: int, requests: int) -> float:
 
 
 class CacheAnalytics:
-    def __init__(self, usage: CacheUsageStore, catalog: CatalogSource, clock: Clock, *, system_enabled: bool,
-                 preference: Preference | None = None) -> None:
+    def __init__(self, usage: CacheUsageStore, catalog: CatalogSource, clock: Clock, *, system_enabled: bool) -> None:
         self._usage = usage
         self._catalog = catalog
         self._clock = clock
         self._system = system_enabled
-        self._preference = preference
 
-    async def user_enabled(self, user_id: int) -> bool:
-        return True if self._preference is None else await self._preference(user_id)
-
-    async def report(self, user_id: int, days: int) -> dict[str, Any]:
+    async def report(self, user_id: int, days: int, *, user_enabled: bool) -> dict[str, Any]:
+        """`user_enabled`: the user's `enable_butter_cache` preference (reported, not applied)."""
         end = self._clock.now()
         start = end - timedelta(days=days)
         rows = await self._usage.cache_usage(user_id, start)
@@ -49,16 +44,16 @@ class CacheAnalytics:
             "total_savings_usd": round(float(savings), 6),
             "estimated_monthly_savings_usd": round(float(savings * 30 / days), 2),
             "top_cached_models": self._top_models(rows),
-            "cache_enabled": await self.user_enabled(user_id), "system_enabled": self._system,
+            "cache_enabled": user_enabled, "system_enabled": self._system,
         }
 
-    async def summary(self, user_id: int) -> dict[str, Any]:
-        enabled = await self.user_enabled(user_id)
+    async def summary(self, user_id: int, *, user_enabled: bool) -> dict[str, Any]:
+        enabled = user_enabled
         if not enabled or not self._system:
             return {"cache_enabled": enabled, "system_enabled": self._system,
                     "message": DISABLED_BY_USER if not enabled else DISABLED_BY_SYSTEM,
                     "total_savings_usd": 0.0, "cache_hit_rate_percent": 0.0}
-        report = await self.report(user_id, SUMMARY_DAYS)
+        report = await self.report(user_id, SUMMARY_DAYS, user_enabled=True)
         return {"cache_enabled": True, "system_enabled": True, "total_requests": report["total_requests"],
                 "cache_hits": report["cache_hits"], "cache_hit_rate_percent": report["cache_hit_rate_percent"],
                 "total_savings_usd": report["total_savings_usd"],

@@ -6,8 +6,6 @@ a provider as if nothing were cached."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from domain.inference import Caller, InferenceRequest
 from domain.response_cache import (
     MAX_ENTRY_BYTES,
@@ -19,8 +17,6 @@ from domain.response_cache import (
     encode_answer,
 )
 from ports.response_cache import ResponseCache, ResponseCacheMetrics
-
-Preference = Callable[[int], Awaitable[bool]]  # the user's `enable_butter_cache` (True when unset)
 
 
 class Lookup:
@@ -38,19 +34,15 @@ _BYPASS = Lookup(CacheStatus.BYPASS)
 
 
 class ResponseCaching:
-    def __init__(self, cache: ResponseCache, metrics: ResponseCacheMetrics, *, ttl_s: float = 3600.0,
-                 preference: Preference | None = None) -> None:
+    def __init__(self, cache: ResponseCache, metrics: ResponseCacheMetrics, *, ttl_s: float = 3600.0) -> None:
         self._cache = cache
         self._metrics = metrics
         self._ttl_s = ttl_s
-        self._preference = preference
 
     async def lookup(self, caller: Caller, model_id: str, request: InferenceRequest, *, bypass: bool) -> Lookup:
+        """`bypass`: the request's headers or the user's preference said no."""
         user_id = caller.user_id
         if user_id is None or bypass or not cacheable(request):  # anonymous requests are never cached
-            self._metrics.looked_up("bypass")
-            return _BYPASS
-        if self._preference is not None and not await self._preference(user_id):
             self._metrics.looked_up("bypass")
             return _BYPASS
         key = cache_key(user_id, model_id, request)

@@ -23,7 +23,6 @@ class AnalyticsArea(containers.DeclarativeContainer):
     key_secret = providers.Dependency()
     cache_usage = providers.Dependency()
     catalog_source = providers.Dependency()
-    cache_preference = providers.Dependency()
 
     config = providers.Callable(analytics_settings, settings)
     log_events = providers.Singleton(
@@ -32,7 +31,7 @@ class AnalyticsArea(containers.DeclarativeContainer):
         ip_salt=providers.Callable(admission_rules.ip_salt, settings, key_secret))
     cache_analytics = providers.Singleton(
         CacheAnalytics, cache_usage, catalog_source, clock,
-        system_enabled=providers.Callable(response_cache.system_enabled, settings), preference=cache_preference)
+        system_enabled=providers.Callable(response_cache.system_enabled, settings))
     bundle = providers.Singleton(AnalyticsServices, log_events, cache_analytics)
 
 

@@ -121,18 +121,11 @@ async def test_a_hit_counts_its_savings_and_entries_over_one_mebibyte_are_not_ke
     assert len(cache) == 1
 
 
-async def test_preference_off_anonymous_bypass_and_uncacheable_operations_skip_the_lookup() -> None:
-    metrics = Counting()
-    refusing: dict[int, bool] = {7: False}
-
-    async def preference(user_id: int) -> bool:
-        return refusing.get(user_id, True)
-
-    caching = ResponseCaching(MemoryResponseCache(FixedClock()), metrics, preference=preference)
+async def test_anonymous_bypass_and_uncacheable_operations_skip_the_lookup() -> None:
+    caching = ResponseCaching(MemoryResponseCache(FixedClock()), Counting())
     embeddings = InferenceRequest(operation=Operation.EMBEDDING, model="m", body={"input": "x"})
-    for caller, request, bypass in ((Caller(user_id=7), chat(), False), (Caller(), chat(), False),
-                                    (Caller(user_id=1), chat(), True), (Caller(user_id=1), embeddings, False),
-                                    (Caller(user_id=1), chat(n=2), False)):
+    for caller, request, bypass in ((Caller(), chat(), False), (Caller(user_id=1), chat(), True),
+                                    (Caller(user_id=1), embeddings, False), (Caller(user_id=1), chat(n=2), False)):
         lookup = await caching.lookup(caller, "m", request, bypass=bypass)
         assert lookup.status is CacheStatus.BYPASS and lookup.key is None
     assert (await caching.lookup(Caller(user_id=8), "m", chat(), bypass=False)).status is CacheStatus.MISS

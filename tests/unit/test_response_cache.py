@@ -14,6 +14,7 @@ from domain.response_cache import (
     from_completion,
     replayed_chunks,
     replayed_completion,
+    user_enabled,
 )
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -79,3 +80,17 @@ def test_a_streamed_answer_assembles_into_the_message_a_whole_completion_carries
                         provider="alpha", cost=Decimal(0))
     text = "".join(c.text for c in replayed_chunks(kept, request_id="r", model="m", created=0))
     assert text == "Hello"
+
+
+def test_the_users_preference_is_on_unless_set_to_false() -> None:
+    assert user_enabled(None) and user_enabled({}) and user_enabled({"enable_butter_cache": True})
+    assert user_enabled({"theme": "dark"}) and not user_enabled({"enable_butter_cache": False})
+
+
+def test_the_original_messages_body_is_part_of_the_key() -> None:
+    a, b = req(), req()
+    a.anthropic_body = {"messages": MESSAGES, "top_k": 5, "stream": True}
+    b.anthropic_body = {"messages": MESSAGES, "top_k": 6}
+    assert cache_key(1, "m", a) != cache_key(1, "m", b)
+    b.anthropic_body = {"messages": MESSAGES, "top_k": 5}
+    assert cache_key(1, "m", a) == cache_key(1, "m", b)

@@ -22,6 +22,7 @@ from adapters.http.schemas.analytics import (
     decode_batch,
 )
 from adapters.http.schemas.cache_analytics import CacheAnalyticsOut, CacheDays, CacheSummaryOut
+from domain.response_cache import user_enabled
 from domain.services.log_events import ReportedEvent
 
 
@@ -73,10 +74,16 @@ class CacheAnalyticsController(Controller):
     @get("/", operation_id="analytics_cache")
     async def cache(self, request: Request[Any, Any, Any], analytics_services: AnalyticsBundle,
                     days: CacheDays = 30) -> CacheAnalyticsOut:
-        report = await analytics_services.cache_analytics.report(request.state.principal.user.id, days)
+        user = request.state.principal.user
+        report = await analytics_services.cache_analytics.report(user.id, days, user_enabled=_cache_on(user))
         return msgspec.convert(report, CacheAnalyticsOut)
 
     @get("/summary", operation_id="analytics_cache_summary")
     async def summary(self, request: Request[Any, Any, Any], analytics_services: AnalyticsBundle) -> CacheSummaryOut:
-        return msgspec.convert(await analytics_services.cache_analytics.summary(request.state.principal.user.id),
-                               CacheSummaryOut)
+        user = request.state.principal.user
+        summary = await analytics_services.cache_analytics.summary(user.id, user_enabled=_cache_on(user))
+        return msgspec.convert(summary, CacheSummaryOut)
+
+
+def _cache_on(user: Any) -> bool:
+    return user_enabled(getattr(user, "preferences", None))

@@ -13,6 +13,7 @@ from adapters.http.guards import client_ip
 from adapters.http.streaming import FinishingResponse
 from domain.api_keys import Principal
 from domain.inference import Caller, InferenceRequest
+from domain.response_cache import user_enabled
 from domain.services.chat_completion import Reply, StreamReply
 
 INFERENCE_OPT = {"auth": "optional", "error_style": "openai"}
@@ -27,12 +28,14 @@ def caller_of(request: Request[Any, Any, Any]) -> Caller:
 
 def identified(request: Request[Any, Any, Any], inference: InferenceRequest, caching: bool = False) -> InferenceRequest:
     """The ids the request context assigned: ours for the row, headers and errors; the client's kept beside it.
-    With the response cache on, also whether the request asks to bypass it."""
+    With the response cache on, also whether the request or the user's preference bypasses it."""
     state = request.scope.get("state", {})
     inference.request_id = state.get("request_id")
     inference.client_request_id = state.get("client_request_id")
     if caching:
-        inference.cache_bypass = cache_bypassed(request.scope.get("headers", ()))
+        principal: Principal | None = getattr(request.state, "principal", None)
+        inference.cache_bypass = cache_bypassed(request.scope.get("headers", ())) or (
+            principal is not None and not user_enabled(getattr(principal.user, "preferences", None)))
     return inference
 
 

@@ -163,6 +163,25 @@ async def test_the_anthropic_route_reencodes_a_hit_in_its_own_shape_as_a_whole_a
     assert gw.fake.count("chat-a") == 1
 
 
+async def test_the_ai_sdk_route_serves_hits_in_its_shape_and_the_metrics_count_them(gw: Gateway) -> None:
+    body = {"model": "acme/chat", "messages": [{"role": "user", "content": "Say hello please"}]}
+    first = await gw.r.client.post("/api/chat/ai-sdk", json=body, headers=bearer(gw.key))
+    second = await gw.r.client.post("/api/chat/ai-sdk", json=body, headers=bearer(gw.key))
+    assert (first.headers["x-gatewayz-cache"], second.headers["x-gatewayz-cache"]) == ("miss", "hit")
+    hit = second.json()
+    assert hit["choices"] == [{"message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}]
+    assert hit["usage"]["cost"] == 0 and hit["gateway_usage"]["cache_savings_usd"] > 0
+    streamed = await gw.r.client.post("/api/chat/ai-sdk", json={**body, "stream": True}, headers=bearer(gw.key))
+    assert streamed.headers["x-gatewayz-cache"] == "hit"
+    frames = [json.loads(line[6:]) for line in streamed.text.split("\n") if line.startswith("data: {")]
+    assert "".join(f["choices"][0]["delta"].get("content") or "" for f in frames if "delta" in f["choices"][0]) == REPLY
+    assert gw.fake.count("chat-a") == 1
+    metrics = (await gw.r.client.get("/metrics")).text
+    assert 'gatewayz_response_cache_requests_total{result="hit"} 2.0' in metrics
+    assert 'gatewayz_response_cache_requests_total{result="miss"} 1.0' in metrics
+    assert "gatewayz_response_cache_savings_usd_total " in metrics
+
+
 # ------------------------------------------------------------------ misses and bypasses
 
 

@@ -132,3 +132,17 @@ def normalize_email(email: str) -> str:
 
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].lower()
+
+
+class AccountPolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """The account rules settings choose (AccountSettings); services read them, never the environment."""
+
+    new_user_credits: Decimal = Decimal("5.00")
+    trial_duration_days: int = 3
+    login_key_ttl_days: int = 30
+    login_keys_per_user: int = 5
+    max_keys_per_user: int = 25
+    reset_token_ttl_s: int = 3600
+    public_app_url: str = "http://localhost:3000"
+    failed_logins_per_email: tuple[int, float] = (10, 3600.0)
+    resets_per_email: tuple[int, float] = (3, 3600.0)

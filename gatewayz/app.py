@@ -16,7 +16,18 @@ from adapters.http.guards import auth_guard
 from adapters.http.metrics import HttpMetrics
 from adapters.http.middleware import RequestContextMiddleware
 from adapters.http.openapi import openapi_config, openapi_document
-from gatewayz.areas import breakers, coupons, credits, diagnostics, health, inference, limits, models, users
+from gatewayz.areas import (
+    accounts,
+    breakers,
+    coupons,
+    credits,
+    diagnostics,
+    health,
+    inference,
+    limits,
+    models,
+    users,
+)
 from gatewayz.container import Container, build_container, resolve
 from gatewayz.logging import configure_logging
 from gatewayz.settings import Settings
@@ -32,6 +43,7 @@ AREAS: list[Area] = [
     diagnostics.HTTP,
     coupons.HTTP,
     credits.HTTP,
+    accounts.HTTP,
 ]
 
 

@@ -30,6 +30,7 @@ from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz.areas.accounts import AccountsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.coupons import CouponsArea
@@ -88,6 +89,10 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    hasher = providers.Singleton(infra.password_hasher, settings)
+    privy_verifier = providers.Singleton(infra.privy_verifier, settings)
+    notifier = providers.Resource(infra.notifier, settings, registry)
+    attempts = providers.Singleton(infra.attempts, redis, settings)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -109,12 +114,15 @@ class Container(containers.DeclarativeContainer):
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
+    accounts = providers.Container(AccountsArea, settings=settings, uow=uow, clock=clock, ids=ids,
+                                   key_secret=key_secret, bus=bus, hasher=hasher, privy_verifier=privy_verifier,
+                                   notifier=notifier, attempts=attempts)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits")
+         "credits", "accounts")
 
 
 def build_container(settings: Settings) -> Container:

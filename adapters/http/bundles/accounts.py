@@ -1,0 +1,27 @@
+"""Accounts: login, registration, password reset, own keys, profile and activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.di import NamedDependency
+
+from domain.services.auth_attempts import CheckAuthAttempts
+from domain.services.password_login import PasswordLogin
+from domain.services.password_reset import RequestPasswordReset, ResetPassword
+from domain.services.privy_login import PrivyLogin
+from domain.services.register_user import RegisterUser
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsServices:
+    check_attempts: CheckAuthAttempts
+    register_user: RegisterUser
+    password_login: PasswordLogin
+    privy_login: PrivyLogin
+    request_password_reset: RequestPasswordReset
+    reset_password: ResetPassword
+
+
+# what a handler writes to receive it (`accounts_services: AccountsBundle`)
+AccountsBundle = NamedDependency[AccountsServices]

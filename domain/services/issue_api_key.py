@@ -67,13 +67,14 @@ class IssueApiKey:
 
     async def within(self, uow: UnitOfWork, user_id: int, *, name: str = "default",
                      environment: str = "live", expires_at: datetime | None = None,
-                     options: KeyOptions | None = None, by: str | None = None) -> IssuedKey:
+                     options: KeyOptions | None = None, by: str | None = None,
+                     now: datetime | None = None) -> IssuedKey:
         """Mint inside a caller's unit of work (user creation issues the first key atomically)."""
         opts = options or KeyOptions(name=name, environment=environment, expires_at=expires_at)
         if not opts.name or len(opts.name) > 100:
             raise InvalidInput("name must be 1-100 characters", field="name")
         plaintext, key_hash, prefix, last4 = self.secret(opts.environment)
-        now = self._clock.now()
+        now = now or self._clock.now()
         key = await uow.api_keys.add(NewApiKey(
             user_id=user_id, key_hash=key_hash, prefix=prefix, last4=last4, name=opts.name,
             environment=opts.environment, expires_at=opts.expires_at, kind=opts.kind, is_primary=opts.is_primary,
@@ -101,5 +102,5 @@ class IssueApiKey:
                     details={"by": "login_key_limit"}))
         issued = await self.within(uow, user_id, options=KeyOptions(
             name=f"Login ({method}) {now:%Y-%m-%d}", environment=environment, kind=KeyKind.LOGIN.value,
-            expires_at=now + timedelta(days=ttl_days)), by=method)
+            expires_at=now + timedelta(days=ttl_days)), by=method, now=now)
         return msgspec.structs.replace(issued, revoked_hashes=tuple(revoked))

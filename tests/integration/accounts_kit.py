@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -40,3 +41,11 @@ async def rows(database_url: str, sql: str, **params: Any) -> list[dict[str, Any
             return [dict(r) for r in (await conn.execute(text(sql), params)).mappings()]
     finally:
         await engine.dispose()
+
+
+def as_time(value: Any) -> datetime:
+    """A timestamp column read by raw SQL: a datetime on PostgreSQL, ISO text on SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

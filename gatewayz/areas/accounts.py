@@ -7,14 +7,18 @@ from dependency_injector import containers, providers
 from adapters.http.area import Area
 from adapters.http.bundles.accounts import AccountsServices
 from adapters.http.controllers.auth import AuthController
+from adapters.http.controllers.own_keys import OwnKeysController
+from adapters.http.controllers.user_profile import UserProfileController
 from domain.accounts import AccountPolicy
 from domain.email_policy import EmailPolicy
 from domain.services.auth_attempts import LOGIN, PASSWORD_RESET, REGISTER, CheckAuthAttempts
 from domain.services.issue_api_key import IssueApiKey
 from domain.services.open_account import OpenAccount
+from domain.services.own_keys import CreateOwnKey, ListOwnKeys, RevokeOwnKey, RotateOwnKey
 from domain.services.password_login import PasswordLogin
 from domain.services.password_reset import RequestPasswordReset, ResetPassword
 from domain.services.privy_login import PrivyLogin
+from domain.services.profile import DeleteAccount, ShowProfile, UpdateProfile
 from domain.services.register_user import RegisterUser
 
 
@@ -59,8 +63,16 @@ class AccountsArea(containers.DeclarativeContainer):
                                       email_policy, bus, policy)
     request_password_reset = providers.Singleton(RequestPasswordReset, uow, clock, notifier, attempts, policy)
     reset_password = providers.Singleton(ResetPassword, uow, clock, hasher, notifier, bus)
+    list_own_keys = providers.Singleton(ListOwnKeys, uow)
+    create_own_key = providers.Singleton(CreateOwnKey, uow, clock, issue_api_key, policy)
+    rotate_own_key = providers.Singleton(RotateOwnKey, uow, clock, issue_api_key, bus)
+    revoke_own_key = providers.Singleton(RevokeOwnKey, uow, clock, bus)
+    show_profile = providers.Singleton(ShowProfile, uow)
+    update_profile = providers.Singleton(UpdateProfile, uow, clock, bus, notifier)
+    delete_account = providers.Singleton(DeleteAccount, uow, clock, bus)
     bundle = providers.Singleton(AccountsServices, check_attempts, register_user, password_login, privy_login,
-                                 request_password_reset, reset_password)
+                                 request_password_reset, reset_password, list_own_keys, create_own_key,
+                                 rotate_own_key, revoke_own_key, show_profile, update_profile, delete_account)
 
 
-HTTP = Area("accounts", [AuthController])
+HTTP = Area("accounts", [AuthController, OwnKeysController, UserProfileController])

@@ -18,6 +18,7 @@ from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
+from adapters.postgres.activity import PostgresActivityQueries
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
@@ -93,6 +94,7 @@ class Container(containers.DeclarativeContainer):
     privy_verifier = providers.Singleton(infra.privy_verifier, settings)
     notifier = providers.Resource(infra.notifier, settings, registry)
     attempts = providers.Singleton(infra.attempts, redis, settings)
+    activity_queries = providers.Singleton(PostgresActivityQueries, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -116,7 +118,7 @@ class Container(containers.DeclarativeContainer):
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
     accounts = providers.Container(AccountsArea, settings=settings, uow=uow, clock=clock, ids=ids,
                                    key_secret=key_secret, bus=bus, hasher=hasher, privy_verifier=privy_verifier,
-                                   notifier=notifier, attempts=attempts)
+                                   notifier=notifier, attempts=attempts, activity_queries=activity_queries)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
 

@@ -8,9 +8,11 @@ from adapters.http.area import Area
 from adapters.http.bundles.accounts import AccountsServices
 from adapters.http.controllers.auth import AuthController
 from adapters.http.controllers.own_keys import OwnKeysController
+from adapters.http.controllers.user_activity import UserActivityController
 from adapters.http.controllers.user_profile import UserProfileController
 from domain.accounts import AccountPolicy
 from domain.email_policy import EmailPolicy
+from domain.services.activity_queries import ActivityLog, ActivityStatistics
 from domain.services.auth_attempts import LOGIN, PASSWORD_RESET, REGISTER, CheckAuthAttempts
 from domain.services.issue_api_key import IssueApiKey
 from domain.services.open_account import OpenAccount
@@ -48,6 +50,7 @@ class AccountsArea(containers.DeclarativeContainer):
     privy_verifier = providers.Dependency()
     notifier = providers.Dependency()
     attempts = providers.Dependency()
+    activity_queries = providers.Dependency()
 
     policy = providers.Singleton(account_policy, settings)
     email_policy = providers.Singleton(
@@ -70,9 +73,12 @@ class AccountsArea(containers.DeclarativeContainer):
     show_profile = providers.Singleton(ShowProfile, uow)
     update_profile = providers.Singleton(UpdateProfile, uow, clock, bus, notifier)
     delete_account = providers.Singleton(DeleteAccount, uow, clock, bus)
+    activity_log = providers.Singleton(ActivityLog, activity_queries)
+    activity_stats = providers.Singleton(ActivityStatistics, activity_queries, clock)
     bundle = providers.Singleton(AccountsServices, check_attempts, register_user, password_login, privy_login,
                                  request_password_reset, reset_password, list_own_keys, create_own_key,
-                                 rotate_own_key, revoke_own_key, show_profile, update_profile, delete_account)
+                                 rotate_own_key, revoke_own_key, show_profile, update_profile, delete_account,
+                                 activity_log, activity_stats)
 
 
-HTTP = Area("accounts", [AuthController, OwnKeysController, UserProfileController])
+HTTP = Area("accounts", [AuthController, OwnKeysController, UserProfileController, UserActivityController])

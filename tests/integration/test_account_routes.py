@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
@@ -174,3 +175,47 @@ async def test_a_deactivated_user_and_a_revoked_key_are_401_in_a_second_process(
             assert await status_soon(app, new_key, 401) == 401
 
 
+
+
+async def test_activity_log_and_stats_through_http(app_env: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.postgres.requests import PostgresRequestLogStore
+    from domain.requests import RequestRecord
+
+    clock = FixedClock(datetime(2026, 3, 12, 18, 0, tzinfo=UTC))
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), clock=clock, **RELAXED, **env) as app:
+        user_id, _, key = await registered(app)
+        key_id = (await app.client.get("/user/api-keys", headers=bearer(key))).json()["keys"][0]["id"]
+        engine = create_engine(app_env["database_url"])
+        try:
+            await PostgresRequestLogStore(engine).add_many([RequestRecord(
+                request_id=f"{tag()}-{i}", created_at=datetime(2026, 3, 10 + i, 9, 0, tzinfo=UTC), model=model,
+                provider="openai", status=status, user_id=user_id, api_key_id=key_id, input_tokens=10 * (i + 1),
+                output_tokens=5, processing_time_ms=500, cost_usd=Decimal(cost) if cost else None)
+                for i, (model, status, cost) in enumerate([("a", "completed", "0.10"), ("b", "failed", None),
+                                                           ("a", "completed", "0.25")])])
+        finally:
+            await engine.dispose()
+        log = (await app.client.get("/user/activity/log", params={"limit": 2}, headers=bearer(key))).json()
+        assert (log["total"], log["has_more"], log["limit"], log["offset"]) == (3, True, 2, 0)
+        first = log["logs"][0]
+        assert (first["model"], first["input_tokens"], first["total_tokens"], first["cost_usd"]) == ("a", 30, 35, 0.25)
+        assert first["key_name"] == "Primary Key" and first["tokens_per_second"] == 10.0
+        window = await app.client.get("/user/activity/log", headers=bearer(key), params={
+            "from": "2026-03-11", "to": "2026-03-11", "status": "failed"})
+        assert [e["model"] for e in window.json()["logs"]] == ["b"], window.text
+        stats = (await app.client.get("/user/activity/stats", params={"days": 7}, headers=bearer(key))).json()
+        assert stats["period"]["days"] == 7 and len(stats["daily"]) == 7
+        assert stats["daily"][-1]["date"] == "2026-03-12" and stats["daily"][0]["date"] == "2026-03-06"
+        assert [d["requests"] for d in stats["daily"]] == [0, 0, 0, 0, 1, 1, 1]
+        totals = stats["totals"]
+        assert (totals["requests"], totals["completed"], totals["failed"], totals["cost_usd"]) == (3, 2, 1, 0.35)
+        assert [g["model"] for g in stats["by_model"]] == ["a", "b"]
+        assert stats["by_key"][0]["key_name"] == "Primary Key" and stats["by_key"][0]["api_key_id"] == key_id
+        for bad in ({"days": 0}, {"days": 366}):
+            assert (await app.client.get("/user/activity/stats", params=bad, headers=bearer(key))).status_code == 422
+        for bad in ({"limit": 0}, {"from": "yesterday"}, {"status": "pending"}):
+            resp = await app.client.get("/user/activity/log", params=bad, headers=bearer(key))
+            assert resp.status_code == 422, (bad, resp.text)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar.di import NamedDependency
 
+from domain.services.activity_queries import ActivityLog, ActivityStatistics
 from domain.services.auth_attempts import CheckAuthAttempts
 from domain.services.own_keys import CreateOwnKey, ListOwnKeys, RevokeOwnKey, RotateOwnKey
 from domain.services.password_login import PasswordLogin
@@ -30,6 +31,8 @@ class AccountsServices:
     show_profile: ShowProfile
     update_profile: UpdateProfile
     delete_account: DeleteAccount
+    activity_log: ActivityLog
+    activity_stats: ActivityStatistics
 
 
 # what a handler writes to receive it (`accounts_services: AccountsBundle`)

@@ -10,6 +10,7 @@ import msgspec
 from adapters.http.schemas.auth import Environment
 from adapters.http.schemas.money import money
 from domain.accounts import User
+from domain.activity import ActivityEntry, ActivityStats, UsageGroup
 from domain.api_keys import ApiKey
 
 ScopeName = Literal["inference", "account"]
@@ -133,3 +134,71 @@ class AccountDeletedOut(msgspec.Struct, kw_only=True):
     message: str
     user_id: int
     timestamp: datetime
+
+
+class ActivityLogEntryOut(msgspec.Struct, kw_only=True):
+    request_id: str
+    created_at: datetime
+    model: str
+    provider: str | None
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: msgspec.Raw | None
+    processing_time_ms: int
+    time_to_first_token_ms: int | None
+    tokens_per_second: float | None
+    status: str
+    api_key_id: int | None
+    key_name: str | None
+
+    @classmethod
+    def of(cls, e: ActivityEntry) -> ActivityLogEntryOut:
+        return cls(request_id=e.request_id, created_at=e.created_at, model=e.model, provider=e.provider,
+                   input_tokens=e.input_tokens, output_tokens=e.output_tokens, total_tokens=e.total_tokens,
+                   cost_usd=money(e.cost_usd) if e.cost_usd is not None else None,
+                   processing_time_ms=e.processing_time_ms, time_to_first_token_ms=e.time_to_first_token_ms,
+                   tokens_per_second=e.tokens_per_second, status=e.status, api_key_id=e.api_key_id,
+                   key_name=e.key_name)
+
+
+class ActivityLogOut(msgspec.Struct, kw_only=True):
+    logs: list[ActivityLogEntryOut]
+    total: int
+    has_more: bool
+    limit: int
+    offset: int
+
+
+def usage_out(g: UsageGroup, name: str) -> dict[str, Any]:
+    out: dict[str, Any] = {name: g.key, "requests": g.requests, "completed": g.completed, "failed": g.failed,
+                           "input_tokens": g.input_tokens, "output_tokens": g.output_tokens,
+                           "total_tokens": g.total_tokens, "cost_usd": money(g.cost_usd),
+                           "avg_processing_time_ms": g.avg_processing_time_ms}
+    if name == "api_key_id":
+        out["api_key_id"] = int(g.key) if g.key is not None else None
+        out["key_name"] = g.label
+    return out
+
+
+class ActivityStatsOut(msgspec.Struct, kw_only=True):
+    period: dict[str, Any]
+    totals: dict[str, Any]
+    daily: list[dict[str, Any]]
+    by_model: list[dict[str, Any]]
+    by_provider: list[dict[str, Any]]
+    by_key: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, s: ActivityStats) -> ActivityStatsOut:
+        t = s.totals
+        return cls(
+            period={"from": s.since, "to": s.until, "days": s.days},
+            totals={"requests": t.requests, "completed": t.completed, "failed": t.failed,
+                    "input_tokens": t.input_tokens, "output_tokens": t.output_tokens, "total_tokens": t.total_tokens,
+                    "cost_usd": money(t.cost_usd), "avg_processing_time_ms": t.avg_processing_time_ms},
+            daily=[{"date": day.isoformat(), "requests": g.requests, "total_tokens": g.total_tokens,
+                    "cost_usd": money(g.cost_usd)} for day, g in s.daily],
+            by_model=[usage_out(g, "model") for g in s.by_model],
+            by_provider=[usage_out(g, "provider") for g in s.by_provider],
+            by_key=[usage_out(g, "api_key_id") for g in s.by_key])

@@ -118,7 +118,8 @@ class Container(containers.DeclarativeContainer):
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
     accounts = providers.Container(AccountsArea, settings=settings, uow=uow, clock=clock, ids=ids,
                                    key_secret=key_secret, bus=bus, hasher=hasher, privy_verifier=privy_verifier,
-                                   notifier=notifier, attempts=attempts, activity_queries=activity_queries)
+                                   notifier=notifier, attempts=attempts, activity_queries=activity_queries,
+                                   rate_limiter=rate_limiter, limit_configs=limit_configs, admission=admission_settings)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
 

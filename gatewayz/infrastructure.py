@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
-import structlog
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -175,7 +174,8 @@ def privy_verifier(settings: Settings) -> JwtPrivyVerifier:
 
 
 async def notifier(settings: Settings, registry: CollectorRegistry) -> AsyncIterator[QueuedNotifier]:
-    """SMTP when configured, else the log (which exposes reset links: said at startup); flushed on shutdown."""
+    """SMTP when configured, else the log (which exposes reset links: the app says so at startup);
+    flushed on shutdown."""
     a = settings.accounts
     transport: SmtpTransport | LogTransport
     if a.notifier == "smtp":
@@ -183,9 +183,6 @@ async def notifier(settings: Settings, registry: CollectorRegistry) -> AsyncIter
         transport = SmtpTransport(host=a.smtp_host, port=a.smtp_port, sender=a.email_from, username=a.smtp_username,
                                   password=a.smtp_password, starttls=a.smtp_starttls)
     else:
-        structlog.get_logger("gatewayz.notifications").warning(
-            "notifier_is_log", detail="emails, password reset links included, are written to the log; "
-                                      "set NOTIFIER=smtp and SMTP_HOST for real delivery")
         transport = LogTransport()
     queued = QueuedNotifier(transport, registry)
     try:

@@ -8,7 +8,7 @@ from adapters.http.area import Area
 from adapters.http.bundles.accounts import AccountsServices
 from adapters.http.controllers.auth import AuthController
 from adapters.http.controllers.own_keys import OwnKeysController
-from adapters.http.controllers.user_activity import UserActivityController
+from adapters.http.controllers.user_activity import UserActivityController, UserRateLimitsController
 from adapters.http.controllers.user_profile import UserProfileController
 from domain.accounts import AccountPolicy
 from domain.email_policy import EmailPolicy
@@ -21,6 +21,7 @@ from domain.services.password_login import PasswordLogin
 from domain.services.password_reset import RequestPasswordReset, ResetPassword
 from domain.services.privy_login import PrivyLogin
 from domain.services.profile import DeleteAccount, ShowProfile, UpdateProfile
+from domain.services.rate_limit_view import ShowRateLimits
 from domain.services.register_user import RegisterUser
 
 
@@ -51,6 +52,9 @@ class AccountsArea(containers.DeclarativeContainer):
     notifier = providers.Dependency()
     attempts = providers.Dependency()
     activity_queries = providers.Dependency()
+    rate_limiter = providers.Dependency()
+    limit_configs = providers.Dependency()
+    admission = providers.Dependency()
 
     policy = providers.Singleton(account_policy, settings)
     email_policy = providers.Singleton(
@@ -75,10 +79,13 @@ class AccountsArea(containers.DeclarativeContainer):
     delete_account = providers.Singleton(DeleteAccount, uow, clock, bus)
     activity_log = providers.Singleton(ActivityLog, activity_queries)
     activity_stats = providers.Singleton(ActivityStatistics, activity_queries, clock)
+    show_rate_limits = providers.Singleton(ShowRateLimits, uow, rate_limiter, limit_configs,
+                                           admission.provided.limits, clock)
     bundle = providers.Singleton(AccountsServices, check_attempts, register_user, password_login, privy_login,
                                  request_password_reset, reset_password, list_own_keys, create_own_key,
                                  rotate_own_key, revoke_own_key, show_profile, update_profile, delete_account,
-                                 activity_log, activity_stats)
+                                 activity_log, activity_stats, show_rate_limits)
 
 
-HTTP = Area("accounts", [AuthController, OwnKeysController, UserProfileController, UserActivityController])
+HTTP = Area("accounts", [AuthController, OwnKeysController, UserProfileController, UserActivityController,
+                         UserRateLimitsController])

@@ -219,3 +219,34 @@ async def test_activity_log_and_stats_through_http(app_env: dict[str, str]) -> N
         for bad in ({"limit": 0}, {"from": "yesterday"}, {"status": "pending"}):
             resp = await app.client.get("/user/activity/log", params=bad, headers=bearer(key))
             assert resp.status_code == 422, (bad, resp.text)
+
+
+async def test_the_rate_limit_view_reflects_consumed_requests_without_consuming(app_env: dict[str, str]) -> None:
+    from domain.limits import key_subject
+
+    clock = FixedClock()
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), clock=clock, **RELAXED, **env) as app:
+        _, _, key = await registered(app)
+        key_id = (await app.client.get("/user/api-keys", headers=bearer(key))).json()["keys"][0]["id"]
+        limiter = await app.service("rate_limiter")
+        defaults = (await app.service("admission_settings")).limits
+        for _ in range(3):
+            assert (await limiter.admit(key_subject(key_id), defaults, 100, clock.now().timestamp())).allowed
+        views = []
+        for _ in range(2):  # looking twice changes nothing (the clock stands still)
+            resp = await app.client.get("/user/rate-limits", headers=bearer(key))
+            assert resp.status_code == 200, resp.text
+            views.append(resp.json()["rate_limit_configs"])
+        assert views[0] == views[1]
+        [view] = views[1]
+        assert (view["api_key_id"], view["key_name"], view["source"]) == (key_id, "Primary Key", "default")
+        assert view["limits"]["requests_per_minute"] == defaults.requests_per_minute
+        assert view["limits"]["tokens_per_hour"] is None  # off by default
+        assert view["usage"] == {"requests_per_minute": 3, "requests_per_hour": 3, "requests_per_day": 3,
+                                 "tokens_per_minute": 300, "tokens_per_hour": 0, "tokens_per_day": 300,
+                                 "in_flight": 3}
+        assert view["resets_in_seconds"]["minute"] == 1 and view["resets_in_seconds"]["day"] == 26
+        assert view["display"].startswith(key[:12])
+        next_admit = await limiter.admit(key_subject(key_id), defaults, 100, clock.now().timestamp())
+        assert next_admit.status(next_admit.statuses[0].scope).remaining == defaults.requests_per_minute - 4

@@ -13,6 +13,7 @@ from domain.services.password_login import PasswordLogin
 from domain.services.password_reset import RequestPasswordReset, ResetPassword
 from domain.services.privy_login import PrivyLogin
 from domain.services.profile import DeleteAccount, ShowProfile, UpdateProfile
+from domain.services.rate_limit_view import ShowRateLimits
 from domain.services.register_user import RegisterUser
 
 
@@ -33,6 +34,7 @@ class AccountsServices:
     delete_account: DeleteAccount
     activity_log: ActivityLog
     activity_stats: ActivityStatistics
+    show_rate_limits: ShowRateLimits
 
 
 # what a handler writes to receive it (`accounts_services: AccountsBundle`)

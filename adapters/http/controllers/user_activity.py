@@ -1,4 +1,4 @@
-"""The caller's own request activity: the log and its statistics (account scope)."""
+"""The caller's own request activity (the log, its statistics) and rate-limit view (account scope)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from litestar.params import QueryParameter
 from adapters.http.bundles.accounts import AccountsBundle
 from adapters.http.controllers.own_keys import _user_id
 from adapters.http.params import Limit100, Offset
-from adapters.http.schemas.accounts import ActivityLogEntryOut, ActivityLogOut, ActivityStatsOut
+from adapters.http.schemas.accounts import (
+    ActivityLogEntryOut,
+    ActivityLogOut,
+    ActivityStatsOut,
+    KeyRateLimitsOut,
+    RateLimitsOut,
+)
 from domain.activity import ActivityFilter
 from domain.errors import InvalidInput
 
@@ -57,3 +63,16 @@ class UserActivityController(Controller):
     async def stats(self, request: Request[Any, Any, Any], accounts_services: AccountsBundle,
                     days: Days = 30) -> ActivityStatsOut:
         return ActivityStatsOut.of(await accounts_services.activity_stats(_user_id(request), days=days))
+
+
+class UserRateLimitsController(Controller):
+    path = "/user/rate-limits"
+    tags = ["account"]
+    opt = {"auth": "user", "scope": "account"}
+
+    @get("/", operation_id="user_rate_limits")
+    async def show(self, request: Request[Any, Any, Any], accounts_services: AccountsBundle) -> RateLimitsOut:
+        views = await accounts_services.show_rate_limits(_user_id(request))
+        return RateLimitsOut(rate_limit_configs=[KeyRateLimitsOut(
+            api_key_id=v.key.id, key_name=v.key.name, display=v.key.display, source="custom" if v.custom else "default",
+            limits=v.limits, usage=v.usage, resets_in_seconds=v.resets_in_seconds) for v in views])

@@ -202,3 +202,17 @@ class ActivityStatsOut(msgspec.Struct, kw_only=True):
             by_model=[usage_out(g, "model") for g in s.by_model],
             by_provider=[usage_out(g, "provider") for g in s.by_provider],
             by_key=[usage_out(g, "api_key_id") for g in s.by_key])
+
+
+class KeyRateLimitsOut(msgspec.Struct, kw_only=True):
+    api_key_id: int
+    key_name: str
+    display: str
+    source: str
+    limits: dict[str, int | None]
+    usage: dict[str, int]
+    resets_in_seconds: dict[str, int]
+
+
+class RateLimitsOut(msgspec.Struct, kw_only=True):
+    rate_limit_configs: list[KeyRateLimitsOut]

@@ -19,6 +19,7 @@ from adapters.http.middleware import RequestContextMiddleware
 from adapters.http.openapi import openapi_config, openapi_document
 from gatewayz.areas import (
     accounts,
+    analytics,
     breakers,
     coupons,
     credits,
@@ -45,6 +46,7 @@ AREAS: list[Area] = [
     coupons.HTTP,
     credits.HTTP,
     accounts.HTTP,
+    analytics.HTTP,
 ]
 
 

@@ -29,9 +29,11 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
+from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
 from gatewayz.areas.accounts import AccountsArea
+from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.coupons import CouponsArea
@@ -95,6 +97,7 @@ class Container(containers.DeclarativeContainer):
     notifier = providers.Resource(infra.notifier, settings, registry)
     attempts = providers.Singleton(infra.attempts, redis, settings)
     activity_queries = providers.Singleton(PostgresActivityQueries, engine)
+    analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -122,10 +125,12 @@ class Container(containers.DeclarativeContainer):
                                    rate_limiter=rate_limiter, limit_configs=limit_configs, admission=admission_settings)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
+    analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "accounts")
+         "credits", "accounts", "analytics")
 
 
 def build_container(settings: Settings) -> Container:

@@ -18,8 +18,10 @@ from adapters.http.bundles.auth import AuthServices
 from domain.api_keys import Principal
 from domain.errors import AuthenticationRequired, Forbidden, InvalidApiKey
 
-AuthPolicy = Literal["public", "optional", "user", "admin", "env_key"]
-POLICIES: frozenset[str] = frozenset({"public", "optional", "user", "admin", "env_key"})
+# optional: no key is anonymous, a bad key is a 401; identify: a bad key is anonymous too (routes
+# the apps call before login, such as analytics events)
+AuthPolicy = Literal["public", "optional", "identify", "user", "admin", "env_key"]
+POLICIES: frozenset[str] = frozenset({"public", "optional", "identify", "user", "admin", "env_key"})
 
 
 def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -110,8 +112,14 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
             raise InvalidApiKey()
         return
-    if policy == "optional" and key is None:
+    if policy in ("optional", "identify") and key is None:
         connection.state.principal = None
+        return
+    if policy == "identify":
+        try:
+            connection.state.principal = await auth.authenticate(key)
+        except (InvalidApiKey, AuthenticationRequired, Forbidden):
+            connection.state.principal = None
         return
     principal: Principal = await auth.authenticate(key)
     restricted = bool(principal.key.ip_allowlist or principal.key.domain_referrers)

@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from adapters.http.schemas.ai_sdk import AISDKChatRequest
+from adapters.http.schemas.analytics import AnalyticsBatchIn
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.schemas.messages import MessagesRequest
 
@@ -28,13 +29,15 @@ ADMIN_ENV_KEY = "AdminApiKey"
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "public": [],
     "optional": [{BEARER: []}, {}],
+    "identify": [{BEARER: []}, {}],
     "user": [{BEARER: []}],
     "admin": [{BEARER: []}],
     "env_key": [{ADMIN_ENV_KEY: []}],
 }
 
 # Inference request bodies, by operation id (see the module docstring).
-_BODIES: dict[str, type[msgspec.Struct]] = {
+_BODIES: dict[str, Any] = {
+    "analytics_log_batch": AnalyticsBatchIn,
     "chat_completions": ChatCompletionRequest,
     "completions": CompletionRequest,
     "embeddings": EmbeddingRequest,
@@ -178,6 +181,9 @@ def _error_responses(operation: dict[str, Any], policy: str) -> None:
         responses["401"] = _ref("ErrorDetail", "Missing or invalid API key")
     if policy == "admin":
         responses["403"] = _ref("ErrorDetail", "Administrator privileges required")
+    if policy == "identify":
+        responses["429"] = _ref("ErrorDetail", "Too many anonymous requests from this address")
+        responses["503"] = _ref("ErrorDetail", "The service cannot take the request now (see Retry-After)")
 
 
 def operations_of(app: Litestar) -> list[tuple[str, str, str]]:

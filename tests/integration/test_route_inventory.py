@@ -69,6 +69,15 @@ def without_policy(app: Litestar) -> list[str]:
     return problems
 
 
+# Open to anonymous callers although not public: a valid key identifies the caller, no key or a bad one
+# is anonymous (the apps report events before login); limited per address instead.
+IDENTIFY_ROUTES = {"/v1/analytics/events", "/v1/analytics/batch", "/v1/analytics/session/start"}
+
+
+def identify_paths(app: Litestar) -> set[str]:
+    return {path for path, _, handler in handlers(app) if handler.opt.get("auth") == "identify"}
+
+
 def public_paths(app: Litestar) -> set[str]:
     return {path for path, _, handler in handlers(app) if handler.opt.get("auth") == "public"}
 
@@ -91,6 +100,10 @@ def test_every_keyed_route_names_a_known_scope() -> None:
     inference = {path for path, scope in scopes if scope == "inference"}
     assert {"/v1/chat/completions", "/v1/messages", "/api/chat/ai-sdk"} <= inference, inference
     assert not {p for p in inference if p.startswith(("/user", "/admin", "/coupons", "/credits"))}, inference
+
+
+def test_the_routes_open_to_anonymous_callers_are_exactly_the_reviewed_list() -> None:
+    assert identify_paths(the_app()) == IDENTIFY_ROUTES
 
 
 def test_admin_routes_require_the_admin_policy() -> None:

@@ -261,3 +261,20 @@ async def test_bad_requests_are_422(app: Running) -> None:
     for bad in ({"user": {"id": ""}}, {"user": {"id": "did:privy:x"}, "environment_tag": "prod"}, {}):
         resp = await app.client.post("/auth", json=bad)
         assert resp.status_code == 422, (bad, resp.text)
+
+
+async def test_an_unexpected_failure_is_500_without_the_exception_text(app: Running, privy: FakePrivy) -> None:
+    import dataclasses
+
+    class Boom:
+        async def __call__(self, **_: Any) -> None:
+            raise RuntimeError("SELECT secret FROM somewhere")
+
+    bundle = app.app.state.areas["accounts"]
+    app.app.state.areas["accounts"] = dataclasses.replace(bundle, privy_login=Boom())
+    try:
+        resp = await app.client.post("/auth", json=body(privy_id(), identity_token="x"))
+    finally:
+        app.app.state.areas["accounts"] = bundle
+    assert resp.status_code == 500 and "secret" not in resp.text
+    assert resp.json()["detail"] == "Authentication failed" and resp.json()["request_id"]

@@ -157,3 +157,27 @@ async def test_ten_failed_logins_for_one_email_lock_it_for_the_hour(app: Running
         assert (await app.client.post("/auth/login", json={"email": email, "password": "nope"})).status_code == 401
     locked = await app.client.post("/auth/login", json={"email": email, "password": "correct horse"})
     assert locked.status_code == 429 and locked.json()["detail"] == "Rate limit exceeded"
+
+
+async def test_a_login_rehashes_when_the_parameters_changed(app_env: dict[str, str]) -> None:
+    env = dict(app_env)
+    url = env.pop("database_url")
+    username, email = identity()
+    async with running_app(url, **RELAXED, **env) as first:
+        user_id = (await register(first, username=username, email=email, password="correct horse"))["user_id"]
+    [before] = await rows(url, "SELECT password_hash FROM users WHERE id = :i", i=user_id)
+    async with running_app(url, ARGON2_TIME_COST="2", **RELAXED, **env) as second:
+        resp = await second.client.post("/auth/login", json={"email": email, "password": "correct horse"})
+        assert resp.status_code == 200
+    [after] = await rows(url, "SELECT password_hash FROM users WHERE id = :i", i=user_id)
+    assert ",t=1," in before["password_hash"] and ",t=2," in after["password_hash"]
+
+
+async def test_trials_can_be_turned_off(app_env: dict[str, str]) -> None:
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), TRIAL_DURATION_DAYS="0", NEW_USER_CREDITS="1.25",
+                           **RELAXED, **env) as r:
+        body = await register(r, username="n_" + tag(), email=identity()[1])
+        assert body["subscription_status"] == "active" and body["credits"] == 1.25
+        profile = (await r.client.get("/user/profile", headers=bearer(str(body["api_key"])))).json()
+        assert profile["trial_expires_at"] is None

@@ -183,3 +183,19 @@ async def test_three_resets_per_hour_per_email_then_silence(app: Running, smtp: 
     await smtp.wait_for(before + 3)
     await asyncio.sleep(0.3)
     assert len([m for m in smtp.messages[before:] if m["To"] == email]) == 3
+
+
+async def test_an_email_change_tells_the_old_address(app: Running, smtp: FakeSmtp) -> None:
+    _, email, key = await account(app)
+    new_email = identity()[1]
+    resp = await app.client.put("/user/profile", json={"email": new_email.upper()}, headers=bearer(key))
+    assert resp.status_code == 200 and resp.json()["email"] == new_email
+    count = 1
+    while True:
+        messages = await smtp.wait_for(count)
+        told = [m for m in messages if m["Subject"] == "Your Gatewayz email address was changed"]
+        if told:
+            break
+        count += 1
+    assert told[0]["To"] == email and new_email in text_body(told[0])
+    assert await login(app, new_email, PASSWORD) == 200 and await login(app, email, PASSWORD) == 401

@@ -278,3 +278,20 @@ async def test_an_unexpected_failure_is_500_without_the_exception_text(app: Runn
         app.app.state.areas["accounts"] = bundle
     assert resp.status_code == 500 and "secret" not in resp.text
     assert resp.json()["detail"] == "Authentication failed" and resp.json()["request_id"]
+
+
+async def test_the_login_limit_is_shared_by_privy_and_password_logins(app_env: dict[str, str],
+                                                                       privy: FakePrivy) -> None:
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), AUTH_LOGIN_LIMIT="4/900", **privy.env("pem"), **env) as r:
+        sub = privy_id()
+        for _ in range(2):
+            await login(r, privy, sub)
+        for _ in range(2):
+            failed = await r.client.post("/auth/login", json={"email": identity()[1], "password": "whatever1"})
+            assert failed.status_code == 401
+        over = await r.client.post("/auth", json=body(sub, identity_token=privy.token(sub)))
+        assert over.status_code == 429 and over.json()["detail"] == "Rate limit exceeded"
+        assert 1 <= int(over.headers["Retry-After"]) <= 900
+        also = await r.client.post("/auth/login", json={"email": identity()[1], "password": "whatever1"})
+        assert also.status_code == 429

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+from domain.accounts import SubscriptionStatus
 from domain.api_keys import KeyScope, Principal, hash_key, looks_like_key, referrer_allowed
 from domain.errors import AuthenticationRequired, Forbidden, InvalidApiKey
 from ports.accounts import KeyDirectory
@@ -16,6 +17,8 @@ ANY_SCOPE = "any"
 TRIAL_EXPIRED = "Trial expired"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_INFERENCE = KeyScope.INFERENCE.value
+_TRIAL = SubscriptionStatus.TRIAL.value
 
 
 class Authenticate:
@@ -43,13 +46,15 @@ class Authenticate:
     def admit(self, principal: Principal, *, scope: str, client_ip: str | None, origin_host: str | None) -> None:
         """403 when the key may not make this call from here."""
         key = principal.key
-        if scope != ANY_SCOPE and scope not in key.scopes:
+        if scope not in key.scopes and scope != ANY_SCOPE:
             raise Forbidden(f"API key lacks the '{scope}' scope", code="insufficient_scope")
         if key.ip_allowlist and not ip_allowed(key.ip_allowlist, client_ip):
             raise Forbidden("IP address not allowed", code="ip_not_allowed")
         if key.domain_referrers and not referrer_allowed(key.domain_referrers, origin_host):
             raise Forbidden("Domain not allowed", code="domain_not_allowed")
-        if scope == KeyScope.INFERENCE.value and principal.user.trial_expired_at(self._clock.now()):
+        user = principal.user
+        if (scope == _INFERENCE and user.subscription_status == _TRIAL  # the clock only for open trials
+                and user.trial_expired_at(self._clock.now())):
             raise Forbidden(TRIAL_EXPIRED, code="trial_expired")
 
 

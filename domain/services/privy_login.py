@@ -13,12 +13,14 @@ from domain.email_policy import EmailPolicy
 from domain.errors import AccountRefused, Conflict, Forbidden, InvalidIdentityToken, ServiceUnavailable
 from domain.identity import Identity, identity_of
 from domain.invalidation import KEYS_TOPIC, USERS_TOPIC
+from domain.notifications import welcome
 from domain.services.issue_api_key import IssueApiKey, IssuedKey
 from domain.services.open_account import AccountRequest, OpenAccount
-from domain.services.register_user import EMAIL_NOT_ALLOWED
+from domain.services.register_user import EMAIL_NOT_ALLOWED, WelcomeSent
 from ports.bus import CacheBus
 from ports.clock import Clock
 from ports.identity import PrivyVerifier
+from ports.notifications import Notifier
 from ports.uow import UnitOfWork, UnitOfWorkFactory
 
 TOKEN_REQUIRED = "Privy identity token required"
@@ -34,7 +36,8 @@ class PrivyLoggedIn(msgspec.Struct, frozen=True, kw_only=True):
 
 class PrivyLogin:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, verifier: PrivyVerifier, issue_key: IssueApiKey,
-                 accounts: OpenAccount, email_policy: EmailPolicy, bus: CacheBus, policy: AccountPolicy) -> None:
+                 accounts: OpenAccount, email_policy: EmailPolicy, bus: CacheBus, policy: AccountPolicy,
+                 notifier: Notifier) -> None:
         self._uow = uow
         self._clock = clock
         self._verifier = verifier
@@ -43,6 +46,8 @@ class PrivyLogin:
         self._email_policy = email_policy
         self._bus = bus
         self._policy = policy
+        self._notifier = notifier
+        self._welcome_sent = WelcomeSent(uow)
 
     async def __call__(self, *, token: str | None, privy_user_id: str, environment: str = "live",
                        auto_create_api_key: bool = True, referral_code: str | None = None) -> PrivyLoggedIn:
@@ -73,6 +78,9 @@ class PrivyLogin:
             await self._bus.publish(KEYS_TOPIC, key_hash)
         if linked:
             await self._bus.publish(USERS_TOPIC, str(user.id))
+        if is_new and not user.email.endswith("@" + PLACEHOLDER_DOMAIN):
+            await self._notifier.send(welcome(user.email, user.username, user_id=user.id),
+                                      on_sent=self._welcome_sent)
         return PrivyLoggedIn(user=user, issued=issued, is_new_user=is_new)
 
     async def _find_or_create(self, uow: UnitOfWork, privy_id: str, identity: Identity,

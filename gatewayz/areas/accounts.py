@@ -67,7 +67,7 @@ class AccountsArea(containers.DeclarativeContainer):
                                         notifier)
     password_login = providers.Singleton(PasswordLogin, uow, clock, issue_api_key, hasher, attempts, bus, policy)
     privy_login = providers.Singleton(PrivyLogin, uow, clock, privy_verifier, issue_api_key, open_account,
-                                      email_policy, bus, policy)
+                                      email_policy, bus, policy, notifier)
     request_password_reset = providers.Singleton(RequestPasswordReset, uow, clock, notifier, attempts, policy)
     reset_password = providers.Singleton(ResetPassword, uow, clock, hasher, notifier, bus)
     list_own_keys = providers.Singleton(ListOwnKeys, uow)

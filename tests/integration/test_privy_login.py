@@ -295,3 +295,21 @@ async def test_the_login_limit_is_shared_by_privy_and_password_logins(app_env: d
         assert 1 <= int(over.headers["Retry-After"]) <= 900
         also = await r.client.post("/auth/login", json={"email": identity()[1], "password": "whatever1"})
         assert also.status_code == 429
+
+
+async def test_a_new_privy_account_gets_one_welcome_email(app_env: dict[str, str], privy: FakePrivy) -> None:
+    from tests.fakes.smtp import FakeSmtp
+
+    smtp = FakeSmtp().start()
+    try:
+        env = dict(app_env)
+        async with running_app(env.pop("database_url"), **privy.env("pem"), **smtp.env(), **RELAXED, **env) as r:
+            sub, email = privy_id(), identity()[1]
+            await login(r, privy, sub, [email_account(email)])
+            await login(r, privy, sub, [email_account(email)])
+            await login(r, privy, privy_id(), [{"type": "phone", "phone_number": "+15550199"}])  # no address
+            await smtp.wait_for(1)
+            await asyncio.sleep(0.3)
+            assert [(m["To"], m["Subject"]) for m in smtp.messages] == [(email, "Welcome to Gatewayz")]
+    finally:
+        smtp.stop()

@@ -181,3 +181,17 @@ async def test_trials_can_be_turned_off(app_env: dict[str, str]) -> None:
         assert body["subscription_status"] == "active" and body["credits"] == 1.25
         profile = (await r.client.get("/user/profile", headers=bearer(str(body["api_key"])))).json()
         assert profile["trial_expires_at"] is None
+
+
+async def test_registration_without_a_database_is_503_service_temporarily_unavailable(postgres_url: str) -> None:
+    import socket
+
+    from sqlalchemy.engine import make_url
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    closed = make_url(postgres_url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    async with running_app(closed, **RELAXED) as r:
+        resp = await r.client.post("/auth/register", json={"username": "u_" + tag(), "email": identity()[1]})
+        assert resp.status_code == 503 and resp.json()["detail"] == "Service temporarily unavailable"

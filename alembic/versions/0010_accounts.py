@@ -84,6 +84,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ux_users_username_ci", table_name="users")  # first: SQLite's batch mode cannot reflect them
+    op.drop_index("ux_users_email_ci", table_name="users")
     op.drop_index("ix_password_reset_tokens_user_id", table_name="password_reset_tokens")
     op.drop_table("password_reset_tokens")
     with op.batch_alter_table("api_keys") as batch:
@@ -91,8 +93,6 @@ def downgrade() -> None:
         for name in ("revoked_at", "rotated_at", "previous_valid_until", "previous_key_hash", "domain_referrers",
                      "ip_allowlist", "scopes", "is_primary", "kind"):
             batch.drop_column(name)
-    op.drop_index("ux_users_username_ci", table_name="users")
-    op.drop_index("ux_users_email_ci", table_name="users")
     with op.batch_alter_table("users") as batch:
         batch.drop_constraint("uq_users_referral_code", type_="unique")
         batch.drop_constraint("uq_users_privy_user_id", type_="unique")

@@ -3,6 +3,8 @@ The database's case-insensitive unique indexes decide a race between two registr
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import msgspec
 
 from domain.accounts import EMAIL_SHAPE, User, normalize_email
@@ -27,7 +29,7 @@ class Registered(msgspec.Struct, frozen=True, kw_only=True):
     user: User
     api_key: str
     api_key_id: int
-    starter_credits: object  # Decimal: what the account was opened with
+    starter_credits: Decimal  # what the account was opened with
 
 
 def refused(exc: Conflict) -> AccountRefused:

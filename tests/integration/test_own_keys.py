@@ -156,3 +156,12 @@ async def test_domain_referrers(app: Running) -> None:
         assert resp.status_code == status, headers
         if status == 403:
             assert resp.json() == {"detail": "Domain not allowed"}
+
+
+async def test_more_than_the_cap_of_active_standard_keys_is_400(app_env: dict[str, str]) -> None:
+    env = dict(app_env)
+    async with running_app(env.pop("database_url"), MAX_KEYS_PER_USER="2", **RELAXED, **env) as app:
+        _, primary = await registered(app)
+        await create(app, primary, name="second")
+        third = await app.client.post(KEYS, json={"name": "third"}, headers=bearer(primary))
+        assert (third.status_code, third.json()) == (400, {"detail": "Maximum of 2 active API keys reached"})

@@ -21,6 +21,7 @@ from gatewayz.areas import (
     accounts,
     analytics,
     breakers,
+    chat_history,
     coupons,
     credits,
     diagnostics,
@@ -47,6 +48,7 @@ AREAS: list[Area] = [
     credits.HTTP,
     accounts.HTTP,
     analytics.HTTP,
+    chat_history.HTTP,
 ]
 
 

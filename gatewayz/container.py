@@ -20,7 +20,9 @@ from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.activity import PostgresActivityQueries
 from adapters.postgres.catalog import PostgresCatalogRepository
+from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.limits import PostgresLimitConfigRepository
+from adapters.postgres.throughput import PostgresThroughputStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
 from adapters.prometheus.settlements import PrometheusSettlementMetrics
@@ -36,6 +38,7 @@ from gatewayz.areas.accounts import AccountsArea
 from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
+from gatewayz.areas.chat_history import ChatHistoryArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
@@ -98,6 +101,9 @@ class Container(containers.DeclarativeContainer):
     attempts = providers.Singleton(infra.attempts, redis, settings)
     activity_queries = providers.Singleton(PostgresActivityQueries, engine)
     analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
+    chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
+    assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
+    throughput_store = providers.Singleton(PostgresThroughputStore, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -114,7 +120,8 @@ class Container(containers.DeclarativeContainer):
         catalog_source=catalog_source, upstream=upstream, breakers=breakers, policy=breaker_policy,
         metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
         request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
-        limit_configs=limit_configs, admission=admission_settings)
+        limit_configs=limit_configs, admission=admission_settings, chat_history_store=chat_history_store,
+        assistant_messages=assistant_messages)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
@@ -127,10 +134,12 @@ class Container(containers.DeclarativeContainer):
                                   key_directory=key_directory, key_secret=key_secret)
     analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
                                     rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
+    chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
+                                       throughput_store=throughput_store, uow=uow, clock=clock)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "accounts", "analytics")
+         "credits", "accounts", "analytics", "chat_history")
 
 
 def build_container(settings: Settings) -> Container:

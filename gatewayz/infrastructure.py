@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.catalog import CachedCatalog
+from adapters.cache.chat_history import WriteBehindAssistantMessages
 from adapters.cache.settlement_drainer import SettlementDrainer
 from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
@@ -40,6 +41,7 @@ from gatewayz.settings import Settings
 from ports.breakers import BreakerStore
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
+from ports.chat_history import ChatHistoryStore
 from ports.clock import Clock
 from ports.holds import HoldStore
 from ports.telemetry import SettlementMetrics
@@ -104,6 +106,17 @@ def catalog_providers(source: CatalogSource) -> Callable[[], list[str]]:
 async def request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestLog]:
     """Request rows are written off the request path and flushed on shutdown."""
     log = WriteBehindRequestLog(PostgresRequestLogStore(engine))
+    log.start()
+    try:
+        yield log
+    finally:
+        await log.stop()
+
+
+async def assistant_messages(store: ChatHistoryStore) -> AsyncIterator[WriteBehindAssistantMessages]:
+    """Answers of chat completions with `session_id` go to their session off the request path, flushed on
+    shutdown (the resource closes before the engine, which was opened first)."""
+    log = WriteBehindAssistantMessages(store)
     log.start()
     try:
         yield log

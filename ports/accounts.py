@@ -52,8 +52,9 @@ class UserRepository(Protocol):
     async def mark_welcome_sent(self, user_id: int) -> None: ...
 
     async def erase(self, user_id: int, *, now: datetime) -> None:
-        """Drop the person, keep the money trail: anonymised email/username, identity cleared,
-        deactivated, deleted_at set."""
+        """Drop the person, keep the money trail: their chat sessions, messages and feedback deleted,
+        anonymised email/username, identity cleared, deactivated, deleted_at set. (The memory twin holds
+        no chat data: the memory chat store lives outside the unit of work.)"""
         ...
 
     async def count_active_admins(self) -> int: ...

@@ -70,6 +70,13 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "messages": _ANTHROPIC_ANSWER, "ai_sdk_chat": _OPENAI_ANSWER, "ai_sdk_chat_completions": _OPENAI_ANSWER,
 }
 
+# Query parameters the inference routes read by hand (so requests without them pay nothing to parse).
+_QUERY: dict[str, list[dict[str, Any]]] = {
+    "chat_completions": [{"name": "session_id", "in": "query", "required": False,
+                          "description": "Save the answer to this chat session of the caller",
+                          "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}],
+}
+
 _TAGS = {
     "chat": "OpenAI-compatible inference (chat completions, completions, embeddings)",
     "messages": "Anthropic-compatible inference",
@@ -145,6 +152,8 @@ def complete(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
                 operation.pop("security", None)
             if (schema := body_of.get(operation.get("operationId", ""))) is not None:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            if (query := _QUERY.get(operation.get("operationId", ""))) is not None:
+                operation.setdefault("parameters", []).extend(copy.deepcopy(query))
             if (answer := _ANSWERS.get(operation.get("operationId", ""))) is not None:
                 content = {"application/json": {"schema": answer}}
                 if operation["operationId"] != "embeddings":

@@ -6,13 +6,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres.failures import database_guard
-from adapters.postgres.tables import api_keys, password_reset_tokens, users
+from adapters.postgres.tables import (
+    api_keys,
+    chat_messages,
+    chat_sessions,
+    message_feedback,
+    password_reset_tokens,
+    users,
+)
 from domain.accounts import NewUser, ProfileChanges, Role, SubscriptionStatus, User, new_referral_code
 from domain.api_keys import ApiKey, NewApiKey, Principal
 from domain.errors import Conflict
@@ -188,6 +195,10 @@ class PostgresUserRepository:
         await self._conn.execute(update(users).where(users.c.id == user_id).values(welcome_email_sent=True))
 
     async def erase(self, user_id: int, *, now: datetime) -> None:
+        sessions = select(chat_sessions.c.id).where(chat_sessions.c.user_id == user_id).scalar_subquery()
+        await self._conn.execute(delete(message_feedback).where(message_feedback.c.user_id == user_id))
+        await self._conn.execute(delete(chat_messages).where(chat_messages.c.session_id.in_(sessions)))
+        await self._conn.execute(delete(chat_sessions).where(chat_sessions.c.user_id == user_id))
         await self._conn.execute(update(users).where(users.c.id == user_id).values(
             email=f"deleted-{user_id}@invalid", username=f"deleted-{user_id}", display_name=None,
             phone_number=None, privy_user_id=None, password_hash=None, is_active=False, deleted_at=now,

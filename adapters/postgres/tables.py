@@ -263,6 +263,66 @@ idempotency_keys = Table(
 Index("ix_credit_transactions_created_by_created_at", credit_transactions.c.created_by,
       credit_transactions.c.created_at)
 
+# --- Chat history (#1691-#1707) ---------------------------------------------------------------------
+# Sessions own their messages (no user_id on messages: ownership goes through the session); sessions are
+# soft-deleted. On PostgreSQL the migration adds pg_trgm GIN indexes on title and content for search.
+chat_sessions = Table(
+    "chat_sessions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_chat_sessions_user_active_updated", chat_sessions.c.user_id, chat_sessions.c.is_active,
+      chat_sessions.c.updated_at.desc())
+
+chat_messages = Table(
+    "chat_messages", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_id", Id, ForeignKey("chat_sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("role", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("model", Text),
+    Column("tokens", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_chat_messages_session_created", "session_id", "created_at", "id"),
+)
+
+message_feedback = Table(
+    "message_feedback", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Id, ForeignKey("chat_sessions.id", ondelete="SET NULL")),
+    Column("message_id", Id, ForeignKey("chat_messages.id", ondelete="SET NULL")),
+    Column("feedback_type", Text, nullable=False),
+    Column("rating", Integer),
+    Column("comment", Text),
+    Column("model", Text),
+    Column("metadata", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("feedback_type IN ('thumbs_up', 'thumbs_down', 'regenerate')", name="feedback_type"),
+    CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+    Index("ix_message_feedback_session_id", "session_id"),
+)
+Index("ix_message_feedback_user_created", message_feedback.c.user_id, message_feedback.c.created_at.desc())
+
+# The catalog's models are keyed by text ids; the public throughput metrics address a model by an
+# integer. This table gives each canonical model one (assigned the first time a request row names it,
+# and for every model present when migration 0009 ran), and request rows carry it as model_id.
+model_numbers = Table(
+    "model_numbers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("model_id", Text, ForeignKey("models.id", ondelete="CASCADE"), nullable=False, unique=True),
+)
+chat_completion_requests.append_column(
+    Column("model_id", Id, ForeignKey("model_numbers.id", ondelete="SET NULL")))
+Index("ix_chat_completion_requests_model_provider_status_created", chat_completion_requests.c.model_id,
+      chat_completion_requests.c.provider, chat_completion_requests.c.status, chat_completion_requests.c.created_at)
+
 # Accounts (migration 0010): email and username unique case-insensitively, decided by the database;
 # reset tokens stored as their SHA-256 only.
 Index("ux_users_email_ci", func.lower(users.c.email), unique=True)

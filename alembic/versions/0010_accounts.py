@@ -2,7 +2,7 @@
 grace on api_keys; password_reset_tokens; email and username unique case-insensitively.
 
 Revision ID: 0010_accounts
-Revises: 0008_settlement_journal
+Revises: 0009_chat_history
 Create Date: 2026-12-04
 """
 import secrets
@@ -13,7 +13,7 @@ from adapters.postgres.types import Money, UtcDateTime
 from alembic import op
 
 revision = "0010_accounts"
-down_revision = "0008_settlement_journal"
+down_revision = "0009_chat_history"
 branch_labels = None
 depends_on = None
 

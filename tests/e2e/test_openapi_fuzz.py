@@ -23,7 +23,7 @@ from tests.e2e.stack import ROOT, Process, cli, start_gateway, wait_healthy
 from tests.fakes.privy import FakePrivy
 from tests.services import unique_name
 
-INFERENCE = r"^/(v1/(chat|completions|embeddings|messages)|api/chat/)"
+INFERENCE = r"^/(v1/(chat/completions$|completions|embeddings|messages)|api/chat/)"
 # Operations that end the fuzzer's own credential (rotating or revoking its key, deleting its account):
 # after one of them every later request is a 401 and the run fuzzes nothing. Their input handling has
 # its own tests (tests/integration/test_own_keys.py, test_account_routes.py).

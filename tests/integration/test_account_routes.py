@@ -80,6 +80,14 @@ async def test_account_deletion_keeps_the_money_trail_and_drops_the_person(app: 
                                                                           app_env: dict[str, str]) -> None:
     user_id, email, key = await registered(app, password="long enough")
     spare = (await app.client.post("/user/api-keys", json={}, headers=bearer(key))).json()["api_key"]
+    session = (await app.client.post("/v1/chat/sessions", json={"title": "mine"}, headers=bearer(key))).json()
+    session_id = session["data"]["id"]
+    saved = await app.client.post(f"/v1/chat/sessions/{session_id}/messages", headers=bearer(key),
+                                  json={"role": "user", "content": "private words"})
+    assert saved.status_code == 200, saved.text
+    feedback = await app.client.post("/v1/chat/feedback", headers=bearer(key),
+                                     json={"feedback_type": "thumbs_up", "session_id": session_id})
+    assert feedback.status_code == 200, feedback.text
     unconfirmed = await app.client.delete("/user/account", headers=bearer(key))
     assert unconfirmed.status_code == 400
     resp = await app.client.delete("/user/account", params={"confirm": "true"}, headers=bearer(key))
@@ -95,6 +103,10 @@ async def test_account_deletion_keeps_the_money_trail_and_drops_the_person(app: 
     assert row["deleted_at"] is not None
     assert len(await rows(app_env["database_url"], "SELECT id FROM credit_transactions WHERE user_id = :i",
                           i=user_id)) == 1  # the starter credit stays
+    for table in ("chat_sessions", "message_feedback"):
+        assert await rows(app_env["database_url"], f"SELECT id FROM {table} WHERE user_id = :i", i=user_id) == []
+    assert await rows(app_env["database_url"], "SELECT id FROM chat_messages WHERE session_id = :s",
+                      s=session_id) == []
     again = await app.client.post("/auth/register", json={"username": f"again_{tag()}", "email": email})
     assert again.status_code == 200, again.text  # the address is free again
     assert (await app.client.post("/auth/login", json={"email": email, "password": "long enough"})).status_code == 401

@@ -15,7 +15,7 @@ from gatewayz.migrations import alembic_config
 from tests.conftest import _admin_sql
 from tests.services import unique_name
 
-BEFORE = "0008_settlement_journal"
+BEFORE = "0009_chat_history"
 
 
 async def _sql(url: str, *statements: str) -> list[list[dict[str, object]]]:

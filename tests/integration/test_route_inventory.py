@@ -28,6 +28,8 @@ PUBLIC_ROUTES: frozenset[str] = frozenset({
     "/schema",
     "/schema/openapi.json",
     "/schema/{path}",  # the documentation router's own 404 for unknown documentation pages
+    "/v1/chat/completions/metrics/tokens-per-second",  # spec 04 (#1706): public, gated to the most used models
+    "/v1/chat/completions/metrics/tokens-per-second/all",  # spec 04 (#1707): public, deliberately ungated
     # issue 13: how people get in (each limited per client IP)
     "/auth",  # spec 03 (#1645): Privy login, verified ES256 identity token
     "/auth/register",  # spec 03 (#1646)

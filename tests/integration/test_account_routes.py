@@ -103,6 +103,8 @@ async def test_account_deletion_keeps_the_money_trail_and_drops_the_person(app: 
     assert row["deleted_at"] is not None
     assert len(await rows(app_env["database_url"], "SELECT id FROM credit_transactions WHERE user_id = :i",
                           i=user_id)) == 1  # the starter credit stays
+    report = await (await app.service("verify_ledger"))()
+    assert [m for m in report.mismatches if m.user_id == user_id] == []  # the money trail still verifies
     for table in ("chat_sessions", "message_feedback"):
         assert await rows(app_env["database_url"], f"SELECT id FROM {table} WHERE user_id = :i", i=user_id) == []
     assert await rows(app_env["database_url"], "SELECT id FROM chat_messages WHERE session_id = :s",

@@ -18,6 +18,7 @@ from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
+from adapters.postgres.activity import PostgresActivityQueries
 from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
@@ -35,6 +36,7 @@ from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
 from gatewayz import response_cache
+from gatewayz.areas.accounts import AccountsArea
 from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
@@ -95,6 +97,11 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    hasher = providers.Singleton(infra.password_hasher, settings)
+    privy_verifier = providers.Singleton(infra.privy_verifier, settings)
+    notifier = providers.Resource(infra.notifier, settings, registry)
+    attempts = providers.Singleton(infra.attempts, redis, settings)
+    activity_queries = providers.Singleton(PostgresActivityQueries, engine)
     analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
@@ -123,6 +130,10 @@ class Container(containers.DeclarativeContainer):
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
+    accounts = providers.Container(AccountsArea, settings=settings, uow=uow, clock=clock, ids=ids,
+                                   key_secret=key_secret, bus=bus, hasher=hasher, privy_verifier=privy_verifier,
+                                   notifier=notifier, attempts=attempts, activity_queries=activity_queries,
+                                   rate_limiter=rate_limiter, limit_configs=limit_configs, admission=admission_settings)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
     analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
@@ -133,7 +144,7 @@ class Container(containers.DeclarativeContainer):
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "analytics", "chat_history")
+         "credits", "accounts", "analytics", "chat_history")
 
 
 def build_container(settings: Settings) -> Container:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     true,
 )
 
@@ -44,6 +45,23 @@ users = Table(
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # accounts (migration 0010): identity, trial, referral, preferences
+    Column("privy_user_id", String(255), unique=True),
+    Column("display_name", String(100)),
+    Column("phone_number", String(32)),
+    Column("auth_method", String(16), nullable=False, server_default="email"),
+    Column("password_hash", String(255)),
+    Column("deleted_at", UtcDateTime),
+    Column("subscription_status", String(16), nullable=False, server_default="active"),
+    Column("tier", String(16), nullable=False, server_default="basic"),
+    Column("trial_started_at", UtcDateTime),
+    Column("trial_expires_at", UtcDateTime),
+    Column("trial_credits", Money),
+    Column("trial_converted_at", UtcDateTime),
+    Column("referral_code", String(8), unique=True),
+    Column("referred_by_code", String(8)),
+    Column("preferences", JSON, nullable=False, server_default="{}"),
+    Column("welcome_email_sent", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -59,6 +77,16 @@ api_keys = Table(
     Column("expires_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # accounts (migration 0010): kinds, scopes, restrictions, rotation grace
+    Column("kind", String(16), nullable=False, server_default="standard"),
+    Column("is_primary", Boolean, nullable=False, server_default=false()),
+    Column("scopes", JSON, nullable=False, server_default='["inference", "account"]'),
+    Column("ip_allowlist", JSON, nullable=False, server_default="[]"),
+    Column("domain_referrers", JSON, nullable=False, server_default="[]"),
+    Column("previous_key_hash", String(64), unique=True),
+    Column("previous_valid_until", UtcDateTime),
+    Column("rotated_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
 )
 
 credit_transactions = Table(
@@ -294,6 +322,22 @@ chat_completion_requests.append_column(
     Column("model_id", Id, ForeignKey("model_numbers.id", ondelete="SET NULL")))
 Index("ix_chat_completion_requests_model_provider_status_created", chat_completion_requests.c.model_id,
       chat_completion_requests.c.provider, chat_completion_requests.c.status, chat_completion_requests.c.created_at)
+
+# Accounts (migration 0010): email and username unique case-insensitively, decided by the database;
+# reset tokens stored as their SHA-256 only.
+Index("ux_users_email_ci", func.lower(users.c.email), unique=True)
+Index("ux_users_username_ci", func.lower(users.c.username), unique=True)
+
+password_reset_tokens = Table(
+    "password_reset_tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("requester_ip", String(64)),
+)
 
 # issue 16, the response cache: what a request row says about it (the seed's `butter_cache_hit`,
 # `actual_cost_usd`), read by the cache analytics

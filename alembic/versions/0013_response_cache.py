@@ -3,7 +3,7 @@ the cache served it (`butter_cache_hit`) and what the original answer cost (`act
 seed's keys, which the cache analytics read.
 
 Revision ID: 0013_response_cache
-Revises: 0009_chat_history
+Revises: 0010_accounts
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_response_cache"
-down_revision = "0009_chat_history"
+down_revision = "0010_accounts"
 branch_labels = None
 depends_on = None
 

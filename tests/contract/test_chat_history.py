@@ -59,7 +59,8 @@ async def world(database_url: str | None) -> AsyncIterator[World]:
 
     async def sql_user() -> int:
         async with uow() as u:
-            user = await u.users.add(NewUser(email=f"chat-{uuid.uuid4().hex[:12]}@example.com", username="c"), now=T0)
+            t = uuid.uuid4().hex[:12]
+            user = await u.users.add(NewUser(email=f"chat-{t}@example.com", username=f"c_{t}"), now=T0)
             await u.commit()
         return user.id
 

@@ -21,7 +21,8 @@ T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 async def new_user(uow: UnitOfWorkFactory) -> int:
     async with uow() as u:
-        user = await u.users.add(NewUser(email=f"ledger-{uuid.uuid4().hex[:12]}@example.com", username="l"), now=T0)
+        user = await u.users.add(NewUser(
+            email=f"ledger-{uuid.uuid4().hex[:12]}@example.com", username="l_" + uuid.uuid4().hex[:12]), now=T0)
         await u.commit()
     return user.id
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.catalog_file.loader import load_catalog_file
 from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from domain.requests import RequestRecord
-from domain.response_cache import DISABLED_BY_SYSTEM, MISS_METADATA, hit_metadata
+from domain.response_cache import DISABLED_BY_SYSTEM, DISABLED_BY_USER, MISS_METADATA, hit_metadata
 from domain.services.cache_analytics import CacheAnalytics
 from tests.fakes.upstream import FakeUpstream
 from tests.harness import Running, bearer, running_app
@@ -130,6 +130,19 @@ async def test_with_the_system_switch_off_the_summary_says_so_and_the_figures_ar
                        "total_savings_usd": 0.0, "cache_hit_rate_percent": 0.0}
     body = (await get(r, key, "/v1/analytics/cache")).json()
     assert body["system_enabled"] is False and body["cache_hits"] == 7
+
+
+async def test_with_the_users_preference_off_the_summary_says_so(on: tuple[Running, Any]) -> None:
+    r, _ = on
+    user_id, key = await r.user(unique_name("pref") + "@example.com")
+    await seed_example(r, user_id)
+    put = await r.client.put("/user/profile", headers=bearer(key), json={"preferences": {"enable_butter_cache": False}})
+    assert put.status_code == 200, put.text
+    summary = (await get(r, key, "/v1/analytics/cache/summary")).json()
+    assert summary == {"cache_enabled": False, "system_enabled": True, "message": DISABLED_BY_USER,
+                       "total_savings_usd": 0.0, "cache_hit_rate_percent": 0.0}
+    body = (await get(r, key, "/v1/analytics/cache")).json()
+    assert body["cache_enabled"] is False and body["system_enabled"] is True and body["cache_hits"] == 7
 
 
 @pytest.mark.parametrize("days", ["0", "91", "x"])

@@ -57,7 +57,8 @@ async def sessions_of(engine: AsyncEngine, user_id: int) -> int:
 
 async def a_user(engine: AsyncEngine) -> int:
     async with PostgresUnitOfWorkFactory(engine)() as u:
-        user = await u.users.add(NewUser(email=f"lost-{uuid.uuid4().hex[:10]}@example.com", username="l"), now=NOW)
+        t = uuid.uuid4().hex[:10]
+        user = await u.users.add(NewUser(email=f"lost-{t}@example.com", username=f"l_{t}"), now=NOW)
         await u.commit()
     return user.id
 

@@ -209,6 +209,19 @@ async def test_a_bypass_header_skips_the_cache_both_ways(gw: Gateway, header: di
     assert all(Decimal(r["cost_usd"]) == COST for r in rows)
 
 
+async def test_a_user_who_turned_the_cache_off_in_the_profile_is_not_served_from_it(gw: Gateway) -> None:
+    assert (await gw.chat()).headers["x-gatewayz-cache"] == "miss"
+    off = await gw.r.client.put("/user/profile", headers=bearer(gw.key),
+                                json={"preferences": {"enable_butter_cache": False}})
+    assert off.status_code == 200, off.text
+    assert (await gw.chat()).headers["x-gatewayz-cache"] == "bypass"
+    assert gw.fake.count("chat-a") == 2
+    on = await gw.r.client.put("/user/profile", headers=bearer(gw.key),
+                               json={"preferences": {"enable_butter_cache": True}})
+    assert on.status_code == 200
+    assert (await gw.chat()).headers["x-gatewayz-cache"] == "hit"
+
+
 async def test_anonymous_requests_are_never_cached(gw: Gateway) -> None:
     for _ in range(2):
         resp = await gw.r.client.post("/v1/chat/completions", json={"model": "acme/chat", "messages": MESSAGES})

@@ -22,6 +22,7 @@ from adapters.http.schemas.analytics import (
     decode_batch,
 )
 from adapters.http.schemas.cache_analytics import CacheAnalyticsOut, CacheDays, CacheSummaryOut
+from domain.accounts import User
 from domain.response_cache import user_enabled
 from domain.services.log_events import ReportedEvent
 
@@ -85,5 +86,5 @@ class CacheAnalyticsController(Controller):
         return msgspec.convert(summary, CacheSummaryOut)
 
 
-def _cache_on(user: Any) -> bool:
-    return user_enabled(getattr(user, "preferences", None))
+def _cache_on(user: User) -> bool:
+    return user_enabled(user.preferences)

@@ -16,7 +16,7 @@ from domain.inference import Caller, InferenceRequest
 from domain.response_cache import user_enabled
 from domain.services.chat_completion import Reply, StreamReply
 
-INFERENCE_OPT = {"auth": "optional", "error_style": "openai"}
+INFERENCE_OPT = {"auth": "optional", "scope": "inference", "error_style": "openai"}
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Caller:
@@ -35,7 +35,7 @@ def identified(request: Request[Any, Any, Any], inference: InferenceRequest, cac
     if caching:
         principal: Principal | None = getattr(request.state, "principal", None)
         inference.cache_bypass = cache_bypassed(request.scope.get("headers", ())) or (
-            principal is not None and not user_enabled(getattr(principal.user, "preferences", None)))
+            principal is not None and not user_enabled(principal.user.preferences))
     return inference
 
 

@@ -29,3 +29,7 @@ def model(model_id: str | None = None) -> NotFound:
 
 def breaker(provider: str) -> NotFound:
     return NotFound(f"Circuit breaker for provider '{provider}' not found")
+
+
+def incident() -> NotFound:
+    return NotFound("Incident not found")

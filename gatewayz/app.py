@@ -16,7 +16,18 @@ from adapters.http.guards import auth_guard
 from adapters.http.metrics import HttpMetrics
 from adapters.http.middleware import RequestContextMiddleware
 from adapters.http.openapi import openapi_config, openapi_document
-from gatewayz.areas import breakers, coupons, credits, diagnostics, health, inference, limits, models, users
+from gatewayz.areas import (
+    breakers,
+    coupons,
+    credits,
+    diagnostics,
+    health,
+    incidents,
+    inference,
+    limits,
+    models,
+    users,
+)
 from gatewayz.container import Container, build_container, resolve
 from gatewayz.logging import configure_logging
 from gatewayz.settings import Settings
@@ -32,6 +43,7 @@ AREAS: list[Area] = [
     diagnostics.HTTP,
     coupons.HTTP,
     credits.HTTP,
+    incidents.HTTP,
 ]
 
 
@@ -51,11 +63,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.init_resources()  # type: ignore[misc]
+        scheduler = None
         try:
             app.state.auth = await resolve(container.auth.bundle)
             areas.update(await resolve_areas(container))
+            scheduler = await resolve(container.monitoring_scheduler)  # the one monitoring loop of this process
+            if settings.monitoring.enabled:
+                await scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()  # cancels and awaits the loop and any job run in progress
             await container.shutdown_resources()  # type: ignore[misc]
 
     app = Litestar(

@@ -19,6 +19,7 @@ from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.catalog import PostgresCatalogRepository
+from adapters.postgres.incidents import PostgresIncidentRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
@@ -30,12 +31,14 @@ from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz import monitoring
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
 from gatewayz.areas.health import HealthArea
+from gatewayz.areas.incidents import IncidentsArea
 from gatewayz.areas.inference import InferenceArea
 from gatewayz.areas.limits import LimitsArea
 from gatewayz.areas.models import ModelsArea
@@ -112,9 +115,20 @@ class Container(containers.DeclarativeContainer):
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
 
+    # monitoring (issue 15): its ports, the incidents area, and the one scheduler every area's jobs join
+    incident_repository = providers.Singleton(PostgresIncidentRepository, engine)
+    held_incidents = providers.Singleton(monitoring.held_incidents, redis, settings)
+    log_source = providers.Resource(monitoring.log_source, settings)
+    leader_lock = providers.Singleton(monitoring.leader_lock, redis, settings)
+    incidents = providers.Container(
+        IncidentsArea, settings=settings, repository=incident_repository, held=held_incidents, log_source=log_source,
+        clock=clock, probes=probes, catalog_source=catalog_source, upstream=upstream, breaker_store=breaker_store,
+        policy=breaker_policy, gate=gate, provider_timings=provider_timings)
+    monitoring_scheduler = providers.Singleton(monitoring.scheduler, leader_lock, clock, registry, incidents.jobs)
+
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits")
+         "credits", "incidents")
 
 
 def build_container(settings: Settings) -> Container:

@@ -97,6 +97,7 @@ class Settings:
     upstream_read_timeout_s: float = 120.0  # longest gap between reads of an answer
     upstream_first_byte_timeout_s: float = 60.0  # longest wait for an answer to begin
     admission: AdmissionSettings = field(default_factory=lambda: AdmissionSettings())
+    monitoring: MonitoringSettings = field(default_factory=lambda: MonitoringSettings())
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -137,6 +138,7 @@ class Settings:
             upstream_read_timeout_s=_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
             upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
             admission=AdmissionSettings.from_env(env),
+            monitoring=MonitoringSettings.from_env(env),
             env=env,
         )
         if not settings.is_embedded and not settings.key_secret:
@@ -188,4 +190,48 @@ class AdmissionSettings:
             concurrency_limit=_int(env, "CONCURRENCY_LIMIT", 200),
             concurrency_queue_size=_int(env, "CONCURRENCY_QUEUE_SIZE", 500),
             concurrency_queue_timeout_s=_float(env, "CONCURRENCY_QUEUE_TIMEOUT", 10.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringSettings:
+    """The monitoring loop, incident detection, Loki and error monitoring (issue 15)."""
+
+    enabled: bool = True                 # MONITORING_ENABLED: false runs no monitoring loop in this process
+    environment: str = "development"     # GATEWAYZ_ENVIRONMENT, recorded on incidents
+    incident_check_interval_s: float = 30.0
+    incident_open_after: int = 3
+    incident_resolve_after: int = 3
+    capture_interval_s: float = 15.0     # how often due log captures are looked for
+    loki_enabled: bool = False
+    loki_query_url: str | None = None
+    loki_username: str | None = None
+    loki_api_key: str | None = None
+    loki_tenant_id: str | None = None
+    loki_max_entries_per_query: int = 5000
+    loki_timeout_s: float = 30.0
+    loki_incident_query: str = '{app="gatewayz-api"}'
+    loki_error_query: str = '{level="ERROR"}'
+    alert_emails: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
+        url = env.get("LOKI_QUERY_URL") or None
+        return cls(
+            enabled=_bool(env, "MONITORING_ENABLED", True),
+            environment=env.get("GATEWAYZ_ENVIRONMENT") or "development",
+            incident_check_interval_s=_float(env, "INCIDENT_CHECK_INTERVAL", 30.0) or 30.0,
+            incident_open_after=_int(env, "INCIDENT_OPEN_AFTER", 3, minimum=1),
+            incident_resolve_after=_int(env, "INCIDENT_RESOLVE_AFTER", 3, minimum=1),
+            capture_interval_s=_float(env, "INCIDENT_CAPTURE_INTERVAL", 15.0) or 15.0,
+            loki_enabled=_bool(env, "LOKI_ENABLED", url is not None),
+            loki_query_url=url,
+            loki_username=env.get("GRAFANA_LOKI_USERNAME") or None,
+            loki_api_key=env.get("GRAFANA_LOKI_API_KEY") or None,
+            loki_tenant_id=env.get("LOKI_TENANT_ID") or None,
+            loki_max_entries_per_query=_int(env, "LOKI_MAX_ENTRIES_PER_QUERY", 5000, minimum=1),
+            loki_timeout_s=_float(env, "LOKI_TIMEOUT_SECONDS", 30.0) or 30.0,
+            loki_incident_query=env.get("LOKI_INCIDENT_QUERY") or '{app="gatewayz-api"}',
+            loki_error_query=env.get("LOKI_ERROR_QUERY") or '{level="ERROR"}',
+            alert_emails=_list(env, "ALERT_EMAILS"),
         )

@@ -17,8 +17,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 
 from adapters.postgres.types import Money, UtcDateTime
 
@@ -234,3 +236,41 @@ idempotency_keys = Table(
 # The rolling 24-hour admin grant total sums an admin's rows by created_by.
 Index("ix_credit_transactions_created_by_created_at", credit_transactions.c.created_by,
       credit_transactions.c.created_at)
+
+# --- incidents and error monitoring (issue 15) ---------------------------------------------------
+# UUIDs: native on PostgreSQL, text on SQLite.
+UuidText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
+
+downtime_incidents = Table(
+    "downtime_incidents", metadata,
+    Column("id", UuidText, primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Column("duration_seconds", Integer),
+    Column("health_endpoint", String(200)),
+    Column("error_message", Text),
+    Column("http_status_code", Integer),
+    Column("response_body", Text),
+    Column("status", String(16), nullable=False, server_default="ongoing"),
+    Column("severity", String(16), nullable=False, server_default="high"),
+    Column("environment", String(64), nullable=False, server_default="development"),
+    Column("logs_captured", JSON),
+    Column("log_count", Integer, nullable=False, server_default="0"),
+    Column("logs_file_path", String(500)),
+    Column("resolved_by", String(320)),
+    Column("notes", Text),
+    Column("server_info", JSON),
+    Column("metrics_snapshot", JSON),
+    Column("check", String(16), nullable=False, server_default="manual"),
+    Column("capture_due_at", UtcDateTime),
+    CheckConstraint("status IN ('ongoing', 'investigating', 'resolved')", name="status"),
+    CheckConstraint("severity IN ('low', 'medium', 'high', 'critical')", name="severity"),
+    CheckConstraint("\"check\" IN ('database', 'redis', 'providers', 'manual')", name="check"),
+    Index("ix_downtime_incidents_status_started", "status", text("started_at DESC")),
+    Index("ix_downtime_incidents_started", "started_at"),
+    # never two ongoing incidents of one check, whichever process opens them
+    Index("uq_downtime_incidents_ongoing_check", "check", unique=True,
+          postgresql_where=text("status = 'ongoing' AND \"check\" <> 'manual'"),
+          sqlite_where=text("status = 'ongoing' AND \"check\" <> 'manual'")),
+)

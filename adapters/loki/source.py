@@ -7,6 +7,7 @@ returned at that timestamp are dropped."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import datetime
@@ -71,9 +72,13 @@ class LokiLogSource:
                  timeout_s: float = 30.0) -> None:
         self._url = f"{base_url(url)}/loki/api/v1/query_range" if url else None
         self._enabled = enabled and url is not None
-        self._auth = aiohttp.BasicAuth(username, api_key) if username and api_key else None
-        self._secrets = [s for s in (username, api_key) if s]
-        self._headers = {"X-Scope-OrgID": tenant_id} if tenant_id else {}
+        self._headers: dict[str, str] = {}
+        if username and api_key:
+            token = base64.b64encode(f"{username}:{api_key}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {token}"
+        if tenant_id:
+            self._headers["X-Scope-OrgID"] = tenant_id
+        self._secret = api_key
         self._max = max_per_query
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
@@ -116,7 +121,7 @@ class LokiLogSource:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         params = {"query": query, "start": str(lo), "end": str(hi), "limit": str(limit), "direction": direction}
         try:
-            async with self._session.get(self._url, params=params, auth=self._auth, headers=self._headers) as resp:
+            async with self._session.get(self._url, params=params, headers=self._headers) as resp:
                 text = await resp.text()
                 if resp.status >= 400:
                     raise LogQueryFailed(f"Loki answered HTTP {resp.status}: {self._sanitise(text)}",
@@ -138,6 +143,6 @@ class LokiLogSource:
     def _sanitise(self, text: str) -> str:
         """Loki's plain-text errors, one line, at most 200 characters, without our credentials."""
         text = " ".join(text.split())
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
+        if self._secret:
+            text = text.replace(self._secret, "***")
         return text[:200] or "no detail"

@@ -155,8 +155,8 @@ class MonitoringScheduler:
         self._set_leader(leader)
 
     def _set_leader(self, leader: bool) -> None:
-        if not leader:
-            self._last_run.clear()  # a new leader starts its schedule afresh
+        if leader != self.is_leader:
+            self._last_run.clear()  # leadership changed hands: the schedule starts afresh
         self.is_leader = leader
         self._leader.set(1 if leader else 0)
 

@@ -198,7 +198,10 @@ def locks(request: pytest.FixtureRequest) -> tuple[LeaderLock, LeaderLock, Fixed
     return RedisLeaderLock(client, prefix), RedisLeaderLock(client, prefix), clock
 
 
-async def test_one_owner_leads_renews_and_hands_over_on_release(locks: tuple[LeaderLock, LeaderLock, FixedClock]) -> None:
+Locks = tuple[LeaderLock, LeaderLock, FixedClock]
+
+
+async def test_one_owner_leads_renews_and_hands_over_on_release(locks: Locks) -> None:
     a, b, _ = locks
     assert await a.acquire("a", 15)
     assert not await b.acquire("b", 15)
@@ -210,7 +213,7 @@ async def test_one_owner_leads_renews_and_hands_over_on_release(locks: tuple[Lea
     assert not await a.acquire("a", 15)
 
 
-async def test_an_expired_lock_is_taken_over(locks: tuple[LeaderLock, LeaderLock, FixedClock]) -> None:
+async def test_an_expired_lock_is_taken_over(locks: Locks) -> None:
     a, b, clock = locks
     assert await a.acquire("a", 0.2)
     clock.advance(0.3)

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from domain.errors import GatewayError
+
 MAX_CAPTURED_LOGS = 10_000
 CAPTURE_LEAD_S = 300.0    # logs are captured from 5 minutes before the incident started
 CAPTURE_TAIL_S = 300.0    # and, after resolution, up to 5 minutes past its end
@@ -186,3 +188,9 @@ class CheckOutcome(msgspec.Struct, kw_only=True, frozen=True):
 
 
 SYSTEM_RESOLVER = "system:auto"
+
+
+class IncidentRefused(GatewayError):
+    """A well-formed request the incident's state refuses (already resolved, not ongoing): HTTP 400."""
+
+    code = "incident_refused"

@@ -55,7 +55,7 @@ class LogQueryFailed(GatewayError):
     code = "log_query_failed"
 
     def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message, status=502, **details)
+        super().__init__(message, **details)
 
 
 def ns(moment: datetime) -> int:

@@ -7,8 +7,14 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from domain.errors import GatewayError
-from domain.incidents import CAPTURE_LEAD_S, CAPTURE_TAIL_S, MAX_CAPTURED_LOGS, Incident, IncidentStatus
+from domain.incidents import (
+    CAPTURE_LEAD_S,
+    CAPTURE_TAIL_S,
+    MAX_CAPTURED_LOGS,
+    Incident,
+    IncidentRefused,
+    IncidentStatus,
+)
 from domain.logs import LogQueryFailed, LogsNotEnabled
 from domain.services.incident_queries import ShowIncident
 from ports.clock import Clock
@@ -40,7 +46,7 @@ class CaptureIncidentLogs:
         """The route's capture: ongoing incidents only, over `[started_at − 5 min, now]`."""
         incident = await self._show(incident_id)
         if incident.status is not IncidentStatus.ONGOING:
-            raise GatewayError("Can only capture logs for ongoing incidents", status=400)
+            raise IncidentRefused("Can only capture logs for ongoing incidents")
         return await self.capture(incident)
 
     async def capture(self, incident: Incident) -> CaptureResult:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain import not_found
-from domain.errors import GatewayError
-from domain.incidents import CAPTURE_TAIL_S, Incident, is_incident_id
+from domain.incidents import CAPTURE_TAIL_S, Incident, IncidentRefused, is_incident_id
 from ports.clock import Clock
 from ports.incidents import IncidentRepository
 
@@ -28,4 +27,4 @@ class ResolveIncident:
             return resolved
         if await self._repo.get(incident_id) is None:
             raise not_found.incident()
-        raise GatewayError("Incident is already resolved", status=400)
+        raise IncidentRefused("Incident is already resolved")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from adapters.http.bundles.incidents import IncidentsBundle
 from adapters.http.schemas.incidents import (
@@ -99,7 +99,7 @@ class AdminDowntimeController(Controller):
     @post("/incidents/{incident_id:str}/resolve", operation_id="admin_downtime_incident_resolve", status_code=200)
     async def resolve(self, request: Request[Any, Any, Any], incidents_services: IncidentsBundle,
                       incident_id: IncidentId, notes: NotesQuery = None,
-                      data: ResolveIn | None = None) -> ResolvedOut:
+                      data: JSONBody[ResolveIn | None] = None) -> ResolvedOut:
         """`notes` as a query parameter (the seed's) or in a JSON body; neither keeps the existing notes."""
         principal: Principal = request.state.principal
         if notes is None and data is not None:

@@ -93,7 +93,7 @@ class ResolvedOut(msgspec.Struct, kw_only=True):
 
 class CaptureResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     success: bool
-    log_count: int = 0
+    log_count: int
     truncated: bool | None = None
     storage: str | None = None
     error: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
@@ -62,3 +62,8 @@ def ns(moment: datetime) -> int:
     """Unix nanoseconds of an aware datetime, exactly (no float rounding)."""
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def from_ns(value: int) -> datetime:
+    """The datetime at or just before a Unix-nanosecond timestamp (microsecond precision)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value // 1000)

@@ -21,6 +21,7 @@ from gatewayz.areas import (
     coupons,
     credits,
     diagnostics,
+    error_monitoring,
     health,
     incidents,
     inference,
@@ -44,6 +45,7 @@ AREAS: list[Area] = [
     coupons.HTTP,
     credits.HTTP,
     incidents.HTTP,
+    error_monitoring.HTTP,
 ]
 
 

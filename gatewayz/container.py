@@ -19,6 +19,7 @@ from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.catalog import PostgresCatalogRepository
+from adapters.postgres.error_monitoring import PostgresErrorPatternStore, PostgresFixStore
 from adapters.postgres.incidents import PostgresIncidentRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
@@ -37,6 +38,7 @@ from gatewayz.areas.breakers import BreakersArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
+from gatewayz.areas.error_monitoring import ErrorMonitoringArea
 from gatewayz.areas.health import HealthArea
 from gatewayz.areas.incidents import IncidentsArea
 from gatewayz.areas.inference import InferenceArea
@@ -124,11 +126,21 @@ class Container(containers.DeclarativeContainer):
         IncidentsArea, settings=settings, repository=incident_repository, held=held_incidents, log_source=log_source,
         clock=clock, probes=probes, catalog_source=catalog_source, upstream=upstream, breaker_store=breaker_store,
         policy=breaker_policy, gate=gate, provider_timings=provider_timings)
-    monitoring_scheduler = providers.Singleton(monitoring.scheduler, leader_lock, clock, registry, incidents.jobs)
+    error_patterns = providers.Singleton(PostgresErrorPatternStore, engine,
+                                         providers.Callable(monitoring.initial_monitor_state, settings))
+    generated_fixes = providers.Singleton(PostgresFixStore, engine)
+    fix_generator = providers.Resource(monitoring.fix_generator, settings)
+    code_host = providers.Resource(monitoring.code_host, settings)
+    error_monitoring = providers.Container(
+        ErrorMonitoringArea, settings=settings, patterns=error_patterns, fixes=generated_fixes, log_source=log_source,
+        generator=fix_generator, code_host=code_host, clock=clock, catalog_source=catalog_source,
+        leader_lock=leader_lock)
+    monitoring_scheduler = providers.Singleton(monitoring.scheduler, leader_lock, clock, registry, incidents.jobs,
+                                               error_monitoring.jobs)
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "incidents")
+         "credits", "incidents", "error_monitoring")
 
 
 def build_container(settings: Settings) -> Container:

@@ -11,17 +11,26 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from adapters.anthropic_ai.fix_generator import AnthropicFixGenerator
+from adapters.github.code_host import GitHubCodeHost
 from adapters.loki.source import LokiLogSource
 from adapters.memory.incidents import MemoryHeldIncidents
 from adapters.redis.incidents import RedisHeldIncidents
 from adapters.redis.leader import RedisLeaderLock
 from adapters.scheduler.monitoring import Job, MonitoringScheduler, every
+from domain.error_monitoring import MonitorState
+from domain.errors import GatewayError
 from domain.services.capture_incident_logs import CaptureIncidentLogs
 from domain.services.detect_incidents import DetectIncidents
+from domain.services.error_monitor import MonitorControl
+from domain.services.generate_fix import GenerateFix, RefreshPullRequests, ScheduledScan
 from gatewayz.settings import Settings
 from gatewayz.version import __version__
 from ports.breakers import BreakerStore
+from ports.catalog import CatalogSource
 from ports.clock import Clock
+from ports.error_monitoring import ErrorPatternStore, FixStore
+from ports.fixes import CodeHost, FixGenerator
 from ports.incidents import HeldIncidents
 from ports.leader import LeaderLock
 
@@ -82,3 +91,63 @@ def scheduler(lock: LeaderLock | None, clock: Clock, registry: Any, *job_lists: 
         for job in jobs:
             scheduler.add(job)
     return scheduler
+
+
+def leader_running(lock: LeaderLock | None, settings: Settings) -> Callable[[], Awaitable[bool]]:
+    """Whether some process leads the monitoring jobs now (the error monitor's `running`)."""
+
+    async def running() -> bool:
+        if lock is None:
+            return settings.monitoring.enabled  # the single process leads whenever its loop runs
+        try:
+            return await lock.holder() is not None
+        except GatewayError:
+            return False
+
+    return running
+
+
+def catalog_names(source: CatalogSource) -> Callable[[], list[str]]:
+    """The classifier's provider names: the live catalog's slugs and display names."""
+    return lambda: [n for p in source.current().providers.values() for n in (p.slug, p.name)]
+
+
+def initial_monitor_state(settings: Settings) -> MonitorState:
+    m = settings.monitoring
+    return MonitorState(enabled=m.error_monitor_autostart, auto_fix=m.error_monitor_auto_fix)
+
+
+async def fix_generator(settings: Settings) -> AsyncIterator[AnthropicFixGenerator]:
+    m = settings.monitoring
+    generator = AnthropicFixGenerator(m.anthropic_api_key, base_url=m.anthropic_base_url, model=m.anthropic_model)
+    try:
+        yield generator
+    finally:
+        await generator.close()
+
+
+async def code_host(settings: Settings) -> AsyncIterator[GitHubCodeHost]:
+    m = settings.monitoring
+    host = GitHubCodeHost(m.github_token, m.github_repository, base_branch=m.github_base_branch,
+                          api_url=m.github_api_url)
+    try:
+        yield host
+    finally:
+        await host.close()
+
+
+async def generate_fix(patterns: ErrorPatternStore, fixes: FixStore, generator: FixGenerator, host: CodeHost,
+                       clock: Clock, settings: Settings) -> AsyncIterator[GenerateFix]:
+    """Background generations are cancelled at shutdown (their fixes stay recorded as started)."""
+    m = settings.monitoring
+    service = GenerateFix(patterns, fixes, generator, host, clock, max_per_hour=m.error_monitor_max_fixes_per_hour,
+                          allowed_paths=m.error_monitor_allowed_paths)
+    try:
+        yield service
+    finally:
+        await service.close()
+
+
+def error_jobs(scan: ScheduledScan, refresh: RefreshPullRequests, control: MonitorControl) -> list[Job]:
+    return [Job("error_scans", scan, control.scan_interval, timeout_s=300.0),
+            Job("pull_request_refresh", refresh, every(600.0), timeout_s=120.0)]

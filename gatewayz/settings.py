@@ -213,6 +213,17 @@ class MonitoringSettings:
     loki_incident_query: str = '{app="gatewayz-api"}'
     loki_error_query: str = '{level="ERROR"}'
     alert_emails: tuple[str, ...] = ()
+    error_monitor_autostart: bool = False
+    error_monitor_auto_fix: bool = False
+    error_monitor_max_fixes_per_hour: int = 10
+    error_monitor_allowed_paths: tuple[str, ...] = ("adapters/", "domain/", "ports/", "gatewayz/")
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-3-5-sonnet-20241022"
+    github_token: str | None = field(default=None, repr=False)
+    github_repository: str | None = None
+    github_base_branch: str = "main"
+    github_api_url: str = "https://api.github.com"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
@@ -234,4 +245,16 @@ class MonitoringSettings:
             loki_incident_query=env.get("LOKI_INCIDENT_QUERY") or '{app="gatewayz-api"}',
             loki_error_query=env.get("LOKI_ERROR_QUERY") or '{level="ERROR"}',
             alert_emails=_list(env, "ALERT_EMAILS"),
+            error_monitor_autostart=_bool(env, "ERROR_MONITOR_AUTOSTART", False),
+            error_monitor_auto_fix=_bool(env, "ERROR_MONITOR_AUTO_FIX", False),
+            error_monitor_max_fixes_per_hour=_int(env, "ERROR_MONITOR_MAX_FIXES_PER_HOUR", 10),
+            error_monitor_allowed_paths=_list(env, "ERROR_MONITOR_ALLOWED_PATHS")
+            or ("adapters/", "domain/", "ports/", "gatewayz/"),
+            anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
+            anthropic_model=env.get("ANTHROPIC_MODEL") or "claude-3-5-sonnet-20241022",
+            github_token=env.get("GITHUB_TOKEN") or None,
+            github_repository=env.get("GITHUB_REPOSITORY") or None,
+            github_base_branch=env.get("GITHUB_BASE_BRANCH") or "main",
+            github_api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
         )

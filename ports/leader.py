@@ -14,3 +14,7 @@ class LeaderLock(Protocol):
     async def release(self, owner: str) -> None:
         """Give the lock up if `owner` holds it (a clean shutdown hands over at once)."""
         ...
+
+    async def holder(self) -> str | None:
+        """Who leads now (None: nobody)."""
+        ...

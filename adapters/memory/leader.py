@@ -21,3 +21,8 @@ class MemoryLeaderLock:
     async def release(self, owner: str) -> None:
         if self._holder == owner:
             self._holder = None
+
+    async def holder(self) -> str | None:
+        if self._holder is not None and self._clock.monotonic() < self._until:
+            return self._holder
+        return None

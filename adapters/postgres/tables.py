@@ -274,3 +274,59 @@ downtime_incidents = Table(
           postgresql_where=text("status = 'ongoing' AND \"check\" <> 'manual'"),
           sqlite_where=text("status = 'ongoing' AND \"check\" <> 'manual'")),
 )
+
+error_patterns = Table(
+    "error_patterns", metadata,
+    Column("key", String(400), primary_key=True),
+    Column("category", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("error_type", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("file", String(500)),
+    Column("line", Integer),
+    Column("function", String(200)),
+    Column("stack_trace", Text),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False, index=True),
+    Column("count", BigInteger, nullable=False, server_default="1"),
+    Column("examples", JSON, nullable=False),
+    Column("fixable", Boolean, nullable=False, server_default=false()),
+    Column("suggested_fix", Text),
+    Index("ix_error_patterns_error_type", "error_type"),
+)
+
+# one row (id 1): the scan loop's desired state, so every process and every restart agrees
+error_monitor_state = Table(
+    "error_monitor_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enabled", Boolean, nullable=False, server_default=false()),
+    Column("interval_s", Integer, nullable=False, server_default="300"),
+    Column("auto_fix", Boolean, nullable=False, server_default=false()),
+    Column("last_scan", UtcDateTime),
+    Column("cursor_ns", BigInteger),
+    Column("cursor_hashes", JSON),
+    Column("errors_since_last_fix", BigInteger, nullable=False, server_default="0"),
+)
+
+generated_fixes = Table(
+    "generated_fixes", metadata,
+    Column("id", UuidText, primary_key=True),
+    Column("error_pattern_id", String(400), nullable=False, index=True),
+    Column("error_message", Text, nullable=False),
+    Column("error_category", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("generated_at", UtcDateTime, nullable=False, index=True),
+    Column("analysis", Text, nullable=False, server_default=""),
+    Column("proposed_fix", Text, nullable=False, server_default=""),
+    Column("code_changes", JSON, nullable=False),
+    Column("files_affected", JSON, nullable=False),
+    Column("pr_url", String(500)),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("pr_number", Integer),
+    Column("branch", String(200)),
+    Column("error", Text),
+    Column("model", String(100)),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    CheckConstraint("status IN ('pending', 'testing', 'merged', 'failed')", name="status"),
+)

@@ -42,3 +42,10 @@ class RedisLeaderLock:
             await self._release(keys=[self.key], args=[owner])
         except (RedisError, OSError) as exc:
             raise ServiceUnavailable("Redis unavailable", reason="redis") from exc
+
+    async def holder(self) -> str | None:
+        try:
+            value = await self._client.get(self.key)
+        except (RedisError, OSError) as exc:
+            raise ServiceUnavailable("Redis unavailable", reason="redis") from exc
+        return value.decode() if isinstance(value, bytes) else value

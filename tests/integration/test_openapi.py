@@ -53,7 +53,10 @@ async def test_the_document_is_public_openapi_3_1_and_the_same_at_both_addresses
 
 
 # issue 15: these take their input as query parameters, as the seed's did
-BODYLESS_MONITORING_POSTS = {"/admin/downtime/incidents/{incident_id}/capture-logs"}
+BODYLESS_MONITORING_POSTS = {"/admin/downtime/incidents/{incident_id}/capture-logs",
+                             "/error-monitor/fixes/generate-for-error", "/error-monitor/fixes/generate-batch",
+                             "/error-monitor/monitor/start", "/error-monitor/monitor/stop",
+                             "/error-monitor/monitor/scan"}
 
 
 async def test_every_operation_has_a_unique_id_tags_responses_and_its_bodies(app: Running) -> None:

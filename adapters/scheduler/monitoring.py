@@ -57,6 +57,7 @@ class MonitoringScheduler:
         self._last_run: dict[str, float] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._next_election = 0.0
         self.is_leader = False
         self.lock_lost = False  # the lock's store did not answer at the last election
@@ -86,14 +87,21 @@ class MonitoringScheduler:
         """Idempotent: a second call never adds a second loop."""
         if self.running:
             return
+        self._stopping = False
         self._task = asyncio.create_task(self._loop(), name="gatewayz-monitoring")
 
     async def stop(self) -> None:
+        """Cancels and awaits the loop. A cancellation that lands inside a client call can be turned
+        into that client's own error (redis-py does) and swallowed by the loop's error handling, so
+        the cancel is repeated until the task has really ended."""
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
-            task.cancel()
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                task.result()
         runs = list(self._running.values())
         for run in runs:
             run.cancel()
@@ -104,7 +112,7 @@ class MonitoringScheduler:
         self._set_leader(False)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.tick()
             except Exception:  # never let the loop die: the next tick tries again

@@ -150,7 +150,7 @@ async def test_one_incident_with_every_column_and_404_for_missing_or_not_a_uuid(
         "logs_file_path", "resolved_by", "notes", "server_info", "metrics_snapshot", "check"}
     assert (body["incident"]["check"], body["incident"]["server_info"], body["incident"]["logs_file_path"]) == (
         "database", {"pid": 7}, None)
-    for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):
+    for missing in (str(uuid.uuid4()), "not-a-uuid", "1", "x" * 300):
         for suffix in ("", "/logs", "/analysis"):
             resp = await world.get(f"/admin/downtime/incidents/{missing}{suffix}")
             assert (resp.status_code, resp.json()) == (404, {"detail": "Incident not found"}), (missing, suffix)

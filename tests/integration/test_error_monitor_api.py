@@ -291,7 +291,7 @@ async def test_the_hourly_budget_is_a_429(backend: dict[str, Any], fakes: Fakes)
 
 async def test_create_pr_opens_a_draft_pull_request_and_the_refresh_sees_it_merged(world: World) -> None:
     existing_sha = world.github.put_file("main", "adapters/providers/upstream.py", "RETRIES = 1\n")
-    key = await seed_pattern(world, "socket timeout")
+    key = await seed_pattern(world, f"socket timeout {SEEDED_SECRET}")
     fix_json = {**FIX_JSON, "code_changes": {"adapters/providers/upstream.py": "RETRIES = 3\n",
                                              "domain/retries.py": "BACKOFF = 2\n"}}
     world.script_fix(fix=fix_json)
@@ -313,7 +313,8 @@ async def test_create_pr_opens_a_draft_pull_request_and_the_refresh_sees_it_merg
         "adapters/providers/upstream.py": existing_sha, "domain/retries.py": None}
     assert all(r.headers["authorization"] == f"Bearer {world.github.token}" for r in world.github.requests)
     sent = json.dumps([r.body for r in world.github.requests])
-    assert world.github.token not in sent and KEY not in sent
+    assert world.github.token not in sent and KEY not in sent and SEEDED_SECRET not in sent
+    assert "[REDACTED_GATEWAY_KEY]" in pull["title"]
     refresh = await world.app.service("refresh_pull_requests")
     assert await refresh() == 0
     world.github.merge(1)

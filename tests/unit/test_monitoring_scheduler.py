@@ -131,6 +131,9 @@ class Unreachable:
     async def release(self, owner: str) -> None:
         raise ServiceUnavailable("Redis unavailable", reason="redis")
 
+    async def holder(self) -> str | None:
+        raise ServiceUnavailable("Redis unavailable", reason="redis")
+
 
 async def test_without_the_lock_only_jobs_that_detect_that_outage_run() -> None:
     clock, checks, scans = FixedClock(), Recorder(), Recorder()
@@ -164,3 +167,28 @@ async def test_a_job_switched_off_does_not_run_and_starts_its_interval_afresh_wh
     assert job.calls == 1
     with pytest.raises(ValueError):
         scheduler.add(Job("scan", job, current))
+
+
+class SwallowsCancellation:
+    """As redis-py does: a cancellation inside a command comes out as the client's own error."""
+
+    async def acquire(self, owner: str, ttl_s: float) -> bool:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise ServiceUnavailable("Redis unavailable", reason="redis") from None
+        return True
+
+    async def release(self, owner: str) -> None:
+        pass
+
+    async def holder(self) -> str | None:
+        return None
+
+
+async def test_stop_ends_the_loop_even_when_a_client_swallows_the_cancellation() -> None:
+    scheduler = MonitoringScheduler(SwallowsCancellation(), FixedClock(), CollectorRegistry(), tick_s=0.05)
+    await scheduler.start()
+    await asyncio.sleep(0.05)  # inside acquire
+    await asyncio.wait_for(scheduler.stop(), 5)
+    assert not scheduler.running

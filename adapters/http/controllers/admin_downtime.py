@@ -30,8 +30,7 @@ from adapters.http.schemas.incidents import (
 from domain.api_keys import Principal
 from domain.incidents import IncidentFilter, IncidentStatus, Severity, resolver
 
-IncidentId = Annotated[str, PathParameter(description="The incident's UUID (anything else is a 404)",
-                                          max_length=200)]
+IncidentId = Annotated[str, PathParameter(description="The incident's UUID (anything else is a 404)")]
 NotesQuery = Annotated[str | None, QueryParameter(max_length=10_000, pattern=r"^[^\x00]*$", required=False)]
 
 

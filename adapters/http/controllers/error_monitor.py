@@ -35,7 +35,7 @@ from domain.logs import LogQueryFailed, LogsNotEnabled
 from domain.services.generate_fix import FixGeneratorNotConfigured
 
 log = structlog.get_logger("gatewayz.error_monitor")
-FixId = Annotated[str, PathParameter(max_length=200, description="The fix's UUID")]
+FixId = Annotated[str, PathParameter(description="The fix's UUID (anything else is a 404)")]
 ErrorIds = Annotated[list[str], QueryParameter(min_items=1, max_items=100, description="Pattern keys or error types")]
 
 

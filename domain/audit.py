@@ -11,6 +11,13 @@ UNAUTHORIZED_ADMIN_ACCESS = "UNAUTHORIZED_ADMIN_ACCESS"
 API_KEY_CREATED = "API_KEY_CREATED"
 API_KEY_REVOKED = "API_KEY_REVOKED"
 USER_CREATED = "USER_CREATED"
+AUTH_LOGIN = "auth.login"
+AUTH_REGISTER = "auth.register"
+API_KEY_ROTATED = "API_KEY_ROTATED"
+PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
+PASSWORD_CHANGED = "auth.password_changed"
+PROFILE_UPDATED = "user.profile_updated"
+ACCOUNT_DELETED = "user.account_deleted"
 
 
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -94,3 +94,35 @@ class UpstreamRejected(GatewayError):
     def __init__(self, message: str, *, status: int, **details: Any) -> None:
         super().__init__(message, status=status, **details)
         self.status = status
+
+
+class AccountRefused(GatewayError):
+    """A well-formed account request the rules refuse (taken email or username, blocked domain):
+    400 with the seed's text in `detail`."""
+
+    code = "account_refused"
+
+
+class InvalidCredentials(GatewayError):
+    """Password login failed, for whichever reason (401; the reasons are not told apart)."""
+
+    code = "invalid_credentials"
+
+    def __init__(self, message: str = "Invalid email or password") -> None:
+        super().__init__(message)
+
+
+class InvalidIdentityToken(GatewayError):
+    """A Privy identity token missing or failing verification (401)."""
+
+    code = "invalid_identity_token"
+
+    def __init__(self, message: str = "Invalid Privy identity token") -> None:
+        super().__init__(message)
+
+
+class AttemptsExceeded(RateLimited):
+    """An auth route's attempt limit (429 with the seed's flat body)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Rate limit exceeded", retry_after=retry_after)

@@ -44,12 +44,21 @@ class Balances(msgspec.Struct, frozen=True, kw_only=True):
         return self.subscription_allowance + self.purchased_credits
 
 
-def apply(balances: Balances, amount: Decimal) -> Balances:
+# Money of these kinds converts an open trial (refunds give back what was spent; trial credit is the trial).
+CONVERTING_KINDS = frozenset({TransactionType.ADMIN_CREDIT, TransactionType.PURCHASE, TransactionType.COUPON,
+                              TransactionType.BONUS})
+
+
+def apply(balances: Balances, amount: Decimal, *, kind: TransactionType | None = None) -> Balances:
     """The balances after a signed change.
 
-    Credits (grants, refunds, coupons, purchases) add to purchased credits. Charges spend the
+    Credits (grants, refunds, coupons, purchases) add to purchased credits; a trial's starter credit
+    goes into the subscription allowance. Charges spend the
     subscription allowance first, then purchased credits; a charge larger than both (an upstream
     that ignored max_tokens) leaves purchased credits negative rather than losing the difference."""
+    if amount >= 0 and kind is TransactionType.TRIAL:
+        return Balances(subscription_allowance=balances.subscription_allowance + amount,
+                        purchased_credits=balances.purchased_credits)
     if amount >= 0:
         return Balances(subscription_allowance=balances.subscription_allowance,
                         purchased_credits=balances.purchased_credits + amount)

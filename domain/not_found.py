@@ -31,5 +31,22 @@ def breaker(provider: str) -> NotFound:
     return NotFound(f"Circuit breaker for provider '{provider}' not found")
 
 
+def session() -> NotFound:
+    """#1692, #1699, #1700 say `Session not found`; #1701-#1704 and #1696 `Chat session not found`."""
+    return NotFound("Session not found")
+
+
+def chat_session() -> NotFound:
+    return NotFound("Chat session not found")
+
+
+def message() -> NotFound:
+    return NotFound("Message not found")
+
+
+def feedback() -> NotFound:
+    return NotFound("Feedback not found")
+
+
 def incident() -> NotFound:
     return NotFound("Incident not found")

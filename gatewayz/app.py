@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 
@@ -17,7 +18,10 @@ from adapters.http.metrics import HttpMetrics
 from adapters.http.middleware import RequestContextMiddleware
 from adapters.http.openapi import openapi_config, openapi_document
 from gatewayz.areas import (
+    accounts,
+    analytics,
     breakers,
+    chat_history,
     coupons,
     credits,
     diagnostics,
@@ -44,6 +48,9 @@ AREAS: list[Area] = [
     diagnostics.HTTP,
     coupons.HTTP,
     credits.HTTP,
+    accounts.HTTP,
+    analytics.HTTP,
+    chat_history.HTTP,
     incidents.HTTP,
     error_monitoring.HTTP,
 ]
@@ -67,6 +74,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await container.init_resources()  # type: ignore[misc]
         scheduler = None
         try:
+            if settings.accounts.notifier == "log":
+                structlog.get_logger("gatewayz.notifications").warning(
+                    "notifier_is_log", detail="emails, password reset links included, are written to the log; "
+                                              "set NOTIFIER=smtp and SMTP_HOST for real delivery")
             app.state.auth = await resolve(container.auth.bundle)
             areas.update(await resolve_areas(container))
             scheduler = await resolve(container.monitoring_scheduler)  # the one monitoring loop of this process

@@ -18,10 +18,13 @@ from adapters.cache.key_directory import CachedKeyDirectory
 from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
+from adapters.postgres.activity import PostgresActivityQueries
 from adapters.postgres.catalog import PostgresCatalogRepository
+from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.error_monitoring import PostgresErrorPatternStore, PostgresFixStore
 from adapters.postgres.incidents import PostgresIncidentRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
+from adapters.postgres.throughput import PostgresThroughputStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.prometheus.inference import PrometheusInferenceMetrics
 from adapters.prometheus.settlements import PrometheusSettlementMetrics
@@ -30,11 +33,15 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import RandomIdGenerator
 from domain.breaker import BreakerPolicy
 from domain.services.post_settlements import PostSettlements
+from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
 from gatewayz import monitoring
+from gatewayz.areas.accounts import AccountsArea
+from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
 from gatewayz.areas.breakers import BreakersArea
+from gatewayz.areas.chat_history import ChatHistoryArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
@@ -93,6 +100,15 @@ class Container(containers.DeclarativeContainer):
     provider_timings = providers.Singleton(PrometheusProviderTimings, registry,
                                            providers.Singleton(MemoryProviderTimings))
     gate = providers.Singleton(admission.concurrency_gate, settings, registry)  # None: CONCURRENCY_LIMIT=0
+    hasher = providers.Singleton(infra.password_hasher, settings)
+    privy_verifier = providers.Singleton(infra.privy_verifier, settings)
+    notifier = providers.Resource(infra.notifier, settings, registry)
+    attempts = providers.Singleton(infra.attempts, redis, settings)
+    activity_queries = providers.Singleton(PostgresActivityQueries, engine)
+    analytics_queue = providers.Resource(product_analytics.analytics_queue, settings, registry)
+    chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
+    assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
+    throughput_store = providers.Singleton(PostgresThroughputStore, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -109,13 +125,22 @@ class Container(containers.DeclarativeContainer):
         catalog_source=catalog_source, upstream=upstream, breakers=breakers, policy=breaker_policy,
         metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
         request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
-        limit_configs=limit_configs, admission=admission_settings)
+        limit_configs=limit_configs, admission=admission_settings, chat_history_store=chat_history_store,
+        assistant_messages=assistant_messages)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
     coupons = providers.Container(CouponsArea, uow=uow, clock=clock, bus=bus, holds=holds)
+    accounts = providers.Container(AccountsArea, settings=settings, uow=uow, clock=clock, ids=ids,
+                                   key_secret=key_secret, bus=bus, hasher=hasher, privy_verifier=privy_verifier,
+                                   notifier=notifier, attempts=attempts, activity_queries=activity_queries,
+                                   rate_limiter=rate_limiter, limit_configs=limit_configs, admission=admission_settings)
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
+    analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
+    chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
+                                       throughput_store=throughput_store, uow=uow, clock=clock)
 
     # monitoring (issue 15): its ports, the incidents area, and the one scheduler every area's jobs join
     incident_repository = providers.Singleton(PostgresIncidentRepository, engine)
@@ -140,7 +165,7 @@ class Container(containers.DeclarativeContainer):
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "incidents", "error_monitoring")
+         "credits", "accounts", "analytics", "chat_history", "incidents", "error_monitoring")
 
 
 def build_container(settings: Settings) -> Container:

@@ -7,25 +7,33 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.catalog import CachedCatalog
+from adapters.cache.chat_history import WriteBehindAssistantMessages
 from adapters.cache.settlement_drainer import SettlementDrainer
 from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
+from adapters.email.outbox import QueuedNotifier
+from adapters.email.transports import LogTransport, SmtpTransport
+from adapters.memory.attempts import MemoryAttemptLimiter
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
 from adapters.memory.holds import MemoryHoldStore
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
 from adapters.postgres.requests import PostgresRequestLogStore
+from adapters.privy.verifier import JwtPrivyVerifier
 from adapters.providers.upstream import ProviderUpstream
+from adapters.redis.attempts import RedisAttemptLimiter
 from adapters.redis.breakers import RedisBreakerStore
 from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.redis.holds import RedisHoldStore
 from adapters.redis.settlements import RedisSettlementStream
+from adapters.system.passwords import Argon2Hasher
 from domain.breaker import BreakerPolicy
 from domain.services.drain_settlements import DrainSettlements
 from domain.services.post_settlements import PostSettlements
@@ -33,6 +41,7 @@ from gatewayz.settings import Settings
 from ports.breakers import BreakerStore
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
+from ports.chat_history import ChatHistoryStore
 from ports.clock import Clock
 from ports.holds import HoldStore
 from ports.telemetry import SettlementMetrics
@@ -104,6 +113,17 @@ async def request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestLo
         await log.stop()
 
 
+async def assistant_messages(store: ChatHistoryStore) -> AsyncIterator[WriteBehindAssistantMessages]:
+    """Answers of chat completions with `session_id` go to their session off the request path, flushed on
+    shutdown (the resource closes before the engine, which was opened first)."""
+    log = WriteBehindAssistantMessages(store)
+    log.start()
+    try:
+        yield log
+    finally:
+        await log.stop()
+
+
 def holds(client: aioredis.Redis | None, settings: Settings) -> HoldStore:
     """Redis when configured (holds must be atomic across processes), else in-process."""
     if client is None:
@@ -153,3 +173,38 @@ async def settlement_drainer(client: aioredis.Redis | None, settings: Settings, 
         yield drainer
     finally:
         await drainer.stop()
+
+
+def password_hasher(settings: Settings) -> Argon2Hasher:
+    a = settings.accounts
+    return Argon2Hasher(time_cost=a.argon2_time_cost, memory_kib=a.argon2_memory_kib, parallelism=a.argon2_parallelism)
+
+
+def privy_verifier(settings: Settings) -> JwtPrivyVerifier:
+    a = settings.accounts
+    return JwtPrivyVerifier(app_id=a.privy_app_id, verification_key=a.privy_verification_key,
+                            jwks_url=a.privy_jwks_url, jwks_cache_s=a.privy_jwks_cache_s)
+
+
+async def notifier(settings: Settings, registry: CollectorRegistry) -> AsyncIterator[QueuedNotifier]:
+    """SMTP when configured, else the log (which exposes reset links: the app says so at startup);
+    flushed on shutdown."""
+    a = settings.accounts
+    transport: SmtpTransport | LogTransport
+    if a.notifier == "smtp":
+        assert a.smtp_host is not None
+        transport = SmtpTransport(host=a.smtp_host, port=a.smtp_port, sender=a.email_from, username=a.smtp_username,
+                                  password=a.smtp_password, starttls=a.smtp_starttls)
+    else:
+        transport = LogTransport()
+    queued = QueuedNotifier(transport, registry)
+    try:
+        yield queued
+    finally:
+        await queued.close()
+
+
+def attempts(client: aioredis.Redis | None, settings: Settings) -> RedisAttemptLimiter | MemoryAttemptLimiter:
+    if client is None:
+        return MemoryAttemptLimiter()
+    return RedisAttemptLimiter(client, settings.redis_prefix)

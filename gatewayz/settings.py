@@ -98,6 +98,7 @@ class Settings:
     upstream_first_byte_timeout_s: float = 60.0  # longest wait for an answer to begin
     admission: AdmissionSettings = field(default_factory=lambda: AdmissionSettings())
     monitoring: MonitoringSettings = field(default_factory=lambda: MonitoringSettings())
+    accounts: AccountSettings = field(default_factory=lambda: AccountSettings())
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -139,6 +140,8 @@ class Settings:
             upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
             admission=AdmissionSettings.from_env(env),
             monitoring=MonitoringSettings.from_env(env),
+            accounts=AccountSettings.from_env(env, embedded=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+                                              .startswith("sqlite")),
             env=env,
         )
         if not settings.is_embedded and not settings.key_secret:
@@ -257,4 +260,86 @@ class MonitoringSettings:
             github_repository=env.get("GITHUB_REPOSITORY") or None,
             github_base_branch=env.get("GITHUB_BASE_BRANCH") or "main",
             github_api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
+        )
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> tuple[int, float]:
+    """`LIMIT/SECONDS`, e.g. 10/900."""
+    raw = env.get(name) or default
+    count, sep, window = raw.partition("/")
+    try:
+        parsed = (int(count), float(window))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be COUNT/SECONDS (e.g. {default}), got {raw!r}") from exc
+    if not sep or parsed[0] < 1 or not math.isfinite(parsed[1]) or parsed[1] <= 0:
+        raise SettingsError(f"{name} must be COUNT/SECONDS with both > 0, got {raw!r}")
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """Login, registration, password reset, trials, own keys and the notifier (issue 13)."""
+
+    privy_app_id: str | None = None
+    privy_verification_key: str | None = None  # PEM public key
+    privy_jwks_url: str | None = None
+    privy_jwks_cache_s: float = 3600.0
+    blocked_email_domains: tuple[str, ...] = ()
+    new_user_credits: Decimal = Decimal("5.00")
+    trial_duration_days: int = 3
+    login_key_ttl_days: int = 30
+    login_keys_per_user: int = 5
+    max_keys_per_user: int = 25
+    password_reset_token_ttl_s: int = 3600
+    public_app_url: str = "http://localhost:3000"
+    login_limit: tuple[int, float] = (10, 900.0)
+    register_limit: tuple[int, float] = (3, 3600.0)
+    password_reset_limit: tuple[int, float] = (3, 3600.0)
+    failed_logins_per_email: tuple[int, float] = (10, 3600.0)
+    resets_per_email: tuple[int, float] = (3, 3600.0)
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    notifier: str = "log"  # log | smtp
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = True
+    email_from: str = "Gatewayz <noreply@gatewayz.local>"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, embedded: bool = True) -> AccountSettings:
+        notifier = (env.get("NOTIFIER") or ("log" if embedded or not env.get("SMTP_HOST") else "smtp")).lower()
+        if notifier not in ("log", "smtp"):
+            raise SettingsError(f"NOTIFIER must be log or smtp, got {notifier!r}")
+        if notifier == "smtp" and not env.get("SMTP_HOST"):
+            raise SettingsError("NOTIFIER=smtp needs SMTP_HOST")
+        return cls(
+            privy_app_id=env.get("PRIVY_APP_ID") or None,
+            privy_verification_key=(env.get("PRIVY_VERIFICATION_KEY") or "").replace("\\n", "\n") or None,
+            privy_jwks_url=env.get("PRIVY_JWKS_URL") or None,
+            blocked_email_domains=_list(env, "BLOCKED_EMAIL_DOMAINS"),
+            new_user_credits=_decimal(env, "NEW_USER_CREDITS", "5.00"),
+            trial_duration_days=_int(env, "TRIAL_DURATION_DAYS", 3),
+            login_key_ttl_days=_int(env, "LOGIN_KEY_TTL_DAYS", 30, minimum=1),
+            login_keys_per_user=_int(env, "LOGIN_KEYS_PER_USER", 5, minimum=1),
+            max_keys_per_user=_int(env, "MAX_KEYS_PER_USER", 25, minimum=1),
+            password_reset_token_ttl_s=_int(env, "PASSWORD_RESET_TOKEN_TTL", 3600, minimum=60),
+            public_app_url=(env.get("PUBLIC_APP_URL") or "http://localhost:3000").rstrip("/"),
+            login_limit=_rate(env, "AUTH_LOGIN_LIMIT", "10/900"),
+            register_limit=_rate(env, "AUTH_REGISTER_LIMIT", "3/3600"),
+            password_reset_limit=_rate(env, "AUTH_PASSWORD_RESET_LIMIT", "3/3600"),
+            failed_logins_per_email=_rate(env, "AUTH_FAILED_LOGINS_PER_EMAIL", "10/3600"),
+            resets_per_email=_rate(env, "AUTH_RESETS_PER_EMAIL", "3/3600"),
+            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+            argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4, minimum=1),
+            notifier=notifier,
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", 587, minimum=1),
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", True),
+            email_from=env.get("EMAIL_FROM") or "Gatewayz <noreply@gatewayz.local>",
         )

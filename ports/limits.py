@@ -29,6 +29,10 @@ class RateLimiter(Protocol):
         """Leases held and not yet expired."""
         ...
 
+    async def peek(self, subject: str, config: LimitConfig, now: float) -> Decision:
+        """The subject's windows as they stand, consuming nothing (GET /user/rate-limits)."""
+        ...
+
 
 class LimitConfigRepository(Protocol):
     """rate_limit_configs: one optional override row per API key."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
-from ports.accounts import ApiKeyRepository, UserRepository
+from ports.accounts import ApiKeyRepository, ResetTokenRepository, UserRepository
 from ports.audit import AuditLog
 from ports.coupons import CouponRepository
 from ports.idempotency import IdempotencyStore
@@ -19,6 +19,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     coupons: CouponRepository
     idempotency: IdempotencyStore
+    reset_tokens: ResetTokenRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -111,7 +111,9 @@ def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 
 
 def settings_env(**overrides: Any) -> dict[str, str]:
-    env = {"GATEWAYZ_KEY_SECRET": KEY_SECRET, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "console"}
+    env = {"GATEWAYZ_KEY_SECRET": KEY_SECRET, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "console",
+           # cheap argon2id parameters: tests hash many passwords
+           "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "64", "ARGON2_PARALLELISM": "1"}
     env.update({k: str(v) for k, v in overrides.items() if v is not None})
     if env.get("REDIS_URL") and "REDIS_PREFIX" not in env:  # the Redis may be shared: never the default prefix
         env["REDIS_PREFIX"] = unique_name("gwtest") + ":"

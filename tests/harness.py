@@ -10,10 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from dependency_injector import providers
 from litestar import Litestar
 
 from gatewayz.app import create_app
-from gatewayz.container import Container, find, resolve
+from gatewayz.container import Container, build_container, find, resolve
 from gatewayz.settings import Settings
 from tests.conftest import settings_env
 
@@ -62,9 +63,14 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def running_app(database_url: str, **env: Any) -> AsyncIterator[Running]:
+async def running_app(database_url: str, *, clock: Any = None, **env: Any) -> AsyncIterator[Running]:
+    """`clock` (e.g. adapters.memory.clock.FixedClock) replaces the system clock for every area."""
     settings = Settings.from_env(settings_env(DATABASE_URL=database_url, **env))
-    app = create_app(settings)
+    container = None
+    if clock is not None:
+        container = build_container(settings)
+        container.clock.override(providers.Object(clock))
+    app = create_app(settings, container)
     async with lifespan(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
             base_url="http://testserver") as client:

@@ -118,6 +118,13 @@ class FailoverRateLimiter:
         self._recovered(now)
         return settled
 
+    async def peek(self, subject: str, config: LimitConfig, now: float) -> Decision:
+        """The shared windows; the local ones only while Redis is lost."""
+        try:
+            return await self._primary.peek(subject, config, now)
+        except ServiceUnavailable:
+            return await self._fallback.peek(subject, config, now)
+
     async def concurrency(self, subject: str, now: float) -> int:
         local = await self._fallback.concurrency(subject, now)
         try:

@@ -12,12 +12,15 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from adapters.http.schemas.money import money
 from domain.errors import (
+    AttemptsExceeded,
     AuthenticationRequired,
     Conflict,
     Forbidden,
     GatewayError,
     InsufficientCredits,
     InvalidApiKey,
+    InvalidCredentials,
+    InvalidIdentityToken,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -31,6 +34,8 @@ log = structlog.get_logger("gatewayz.errors")
 STATUS: dict[type[GatewayError], int] = {
     AuthenticationRequired: 401,
     InvalidApiKey: 401,
+    InvalidCredentials: 401,
+    InvalidIdentityToken: 401,
     InsufficientCredits: 402,
     Forbidden: 403,
     NotFound: 404,
@@ -119,6 +124,9 @@ def handle_gateway_error(request: Request[Any, Any, Any], exc: GatewayError) -> 
     if isinstance(exc, ServiceUnavailable):
         log.warning("service_unavailable", reason=exc.reason, message=exc.message)
     style = _style(request)
+    if isinstance(exc, AttemptsExceeded):  # the seed's auth-limit body, plus our `detail`
+        return _json({"detail": exc.message, "error": exc.message, "retry_after": exc.retry_after,
+                      "message": f"Too many attempts; try again in {exc.retry_after} seconds"}, 429, headers)
     if isinstance(exc, InvalidInput):
         loc = exc.details.get("loc") or (["body", *exc.field.split(".")] if exc.field else ["body"])
         items = [{"loc": loc, "msg": exc.message, "type": "value_error"}]

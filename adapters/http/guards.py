@@ -1,4 +1,7 @@
-"""Deny-by-default authentication: every route declares `opt={"auth": ...}` or nobody gets in."""
+"""Deny-by-default authentication: every route declares `opt={"auth": ...}` or nobody gets in.
+
+A keyed route also names the scope it needs (`opt["scope"]`: `inference` for the data plane,
+`any` for read-only introspection, else `account`)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import functools
 import hmac
 import ipaddress
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -14,8 +18,10 @@ from adapters.http.bundles.auth import AuthServices
 from domain.api_keys import Principal
 from domain.errors import AuthenticationRequired, Forbidden, InvalidApiKey
 
-AuthPolicy = Literal["public", "optional", "user", "admin", "env_key"]
-POLICIES: frozenset[str] = frozenset({"public", "optional", "user", "admin", "env_key"})
+# optional: no key is anonymous, a bad key is a 401; identify: a bad key is anonymous too (routes
+# the apps call before login, such as analytics events)
+AuthPolicy = Literal["public", "optional", "identify", "user", "admin", "env_key"]
+POLICIES: frozenset[str] = frozenset({"public", "optional", "identify", "user", "admin", "env_key"})
 
 
 def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -49,6 +55,19 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
             return hop
         nearest = hop
     return nearest
+
+
+def origin_host(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The host of `Origin`, else of `Referer` (what a key's domain_referrers are matched against)."""
+    for header in ("origin", "referer"):
+        value = connection.headers.get(header)
+        if value:
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                return None
+            return host.lower() if host else None
+    return None
 
 
 @functools.lru_cache(maxsize=8)
@@ -93,10 +112,20 @@ async def auth_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
             raise InvalidApiKey()
         return
-    if policy == "optional" and key is None:
+    if policy in ("optional", "identify") and key is None:
         connection.state.principal = None
         return
+    if policy == "identify":
+        try:
+            connection.state.principal = await auth.authenticate(key)
+        except (InvalidApiKey, AuthenticationRequired, Forbidden):
+            connection.state.principal = None
+        return
     principal: Principal = await auth.authenticate(key)
+    restricted = bool(principal.key.ip_allowlist or principal.key.domain_referrers)
+    auth.authenticate.admit(principal, scope=handler.opt.get("scope", "account"),
+                            client_ip=client_ip(connection) if restricted else None,
+                            origin_host=origin_host(connection) if restricted else None)
     connection.state.principal = principal
     if policy == "admin":
         await auth.authorize_admin(principal, method=connection.scope.get("method", "GET"),

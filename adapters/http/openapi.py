@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from adapters.http.schemas.ai_sdk import AISDKChatRequest
+from adapters.http.schemas.analytics import AnalyticsBatchIn
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.schemas.messages import MessagesRequest
 
@@ -28,13 +29,15 @@ ADMIN_ENV_KEY = "AdminApiKey"
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "public": [],
     "optional": [{BEARER: []}, {}],
+    "identify": [{BEARER: []}, {}],
     "user": [{BEARER: []}],
     "admin": [{BEARER: []}],
     "env_key": [{ADMIN_ENV_KEY: []}],
 }
 
 # Inference request bodies, by operation id (see the module docstring).
-_BODIES: dict[str, type[msgspec.Struct]] = {
+_BODIES: dict[str, Any] = {
+    "analytics_log_batch": AnalyticsBatchIn,
     "chat_completions": ChatCompletionRequest,
     "completions": CompletionRequest,
     "embeddings": EmbeddingRequest,
@@ -65,6 +68,13 @@ _SSE = {"text/event-stream": {"schema": {"type": "string", "description": "Serve
 _ANSWERS: dict[str, dict[str, Any]] = {
     "chat_completions": _OPENAI_ANSWER, "completions": _OPENAI_ANSWER, "embeddings": _EMBEDDINGS,
     "messages": _ANTHROPIC_ANSWER, "ai_sdk_chat": _OPENAI_ANSWER, "ai_sdk_chat_completions": _OPENAI_ANSWER,
+}
+
+# Query parameters the inference routes read by hand (so requests without them pay nothing to parse).
+_QUERY: dict[str, list[dict[str, Any]]] = {
+    "chat_completions": [{"name": "session_id", "in": "query", "required": False,
+                          "description": "Save the answer to this chat session of the caller",
+                          "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}],
 }
 
 _TAGS = {
@@ -142,6 +152,8 @@ def complete(app: Litestar, generated: dict[str, Any]) -> dict[str, Any]:
                 operation.pop("security", None)
             if (schema := body_of.get(operation.get("operationId", ""))) is not None:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            if (query := _QUERY.get(operation.get("operationId", ""))) is not None:
+                operation.setdefault("parameters", []).extend(copy.deepcopy(query))
             if (answer := _ANSWERS.get(operation.get("operationId", ""))) is not None:
                 content = {"application/json": {"schema": answer}}
                 if operation["operationId"] != "embeddings":
@@ -178,6 +190,9 @@ def _error_responses(operation: dict[str, Any], policy: str) -> None:
         responses["401"] = _ref("ErrorDetail", "Missing or invalid API key")
     if policy == "admin":
         responses["403"] = _ref("ErrorDetail", "Administrator privileges required")
+    if policy == "identify":
+        responses["429"] = _ref("ErrorDetail", "Too many anonymous requests from this address")
+        responses["503"] = _ref("ErrorDetail", "The service cannot take the request now (see Retry-After)")
 
 
 def operations_of(app: Litestar) -> list[tuple[str, str, str]]:

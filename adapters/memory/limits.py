@@ -7,7 +7,7 @@ from datetime import datetime
 
 from adapters.memory.store import MemoryStore
 from domain import not_found
-from domain.limits import Decision, KeyLimits, LimitConfig, Scope, corrected, evaluate
+from domain.limits import Decision, KeyLimits, LimitConfig, Scope, corrected, decide, evaluate
 
 
 class MemoryRateLimiter:
@@ -49,6 +49,10 @@ class MemoryRateLimiter:
 
     async def concurrency(self, subject: str, now: float) -> int:
         return len(self._live_leases(subject, now))
+
+    async def peek(self, subject: str, config: LimitConfig, now: float) -> Decision:
+        return decide(config, allowed=True, violated=None, retry_after_s=0.0, tats=self._tats.get(subject, {}),
+                      now=now, active=len(self._live_leases(subject, now)))
 
     def _live_leases(self, subject: str, now: float) -> dict[str, float]:
         leases = self._leases.get(subject, {})

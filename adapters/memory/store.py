@@ -13,6 +13,7 @@ from domain.audit import AuditEvent
 from domain.coupons import Coupon, Redemption
 from domain.idempotency import IdempotencyRecord
 from domain.ledger import CreditTransaction
+from domain.password_resets import ResetToken
 from domain.requests import RequestRecord
 
 
@@ -27,6 +28,8 @@ class MemoryStore:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
     requests: dict[str, RequestRecord] = field(default_factory=dict)  # the request log (not transactional)
+    password_hashes: dict[int, str] = field(default_factory=dict)
+    reset_tokens: dict[str, ResetToken] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def next_id(self, name: str) -> int:
@@ -36,7 +39,7 @@ class MemoryStore:
     def snapshot(self) -> dict[str, Any]:
         return {k: copy.copy(getattr(self, k))
                 for k in ("users", "api_keys", "ledger", "audit", "coupons", "redemptions", "idempotency",
-                          "sequences")}
+                          "sequences", "password_hashes", "reset_tokens")}
 
     def restore(self, snap: dict[str, Any]) -> None:
         for k, v in snap.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from adapters.memory.accounts import MemoryApiKeyRepository, MemoryUserRepository
+from adapters.memory.accounts import MemoryApiKeyRepository, MemoryResetTokenRepository, MemoryUserRepository
 from adapters.memory.audit import MemoryAuditLog
 from adapters.memory.coupons import MemoryCouponRepository
 from adapters.memory.idempotency import MemoryIdempotencyStore
@@ -23,6 +23,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditLog(store)
         self.coupons = MemoryCouponRepository(store)
         self.idempotency = MemoryIdempotencyStore(store)
+        self.reset_tokens = MemoryResetTokenRepository(store)
 
     async def __aenter__(self) -> MemoryUnitOfWork:
         await self._s.lock.acquire()

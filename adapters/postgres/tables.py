@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
     true,
 )
@@ -46,6 +47,23 @@ users = Table(
     Column("is_active", Boolean, nullable=False, server_default=true()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # accounts (migration 0010): identity, trial, referral, preferences
+    Column("privy_user_id", String(255), unique=True),
+    Column("display_name", String(100)),
+    Column("phone_number", String(32)),
+    Column("auth_method", String(16), nullable=False, server_default="email"),
+    Column("password_hash", String(255)),
+    Column("deleted_at", UtcDateTime),
+    Column("subscription_status", String(16), nullable=False, server_default="active"),
+    Column("tier", String(16), nullable=False, server_default="basic"),
+    Column("trial_started_at", UtcDateTime),
+    Column("trial_expires_at", UtcDateTime),
+    Column("trial_credits", Money),
+    Column("trial_converted_at", UtcDateTime),
+    Column("referral_code", String(8), unique=True),
+    Column("referred_by_code", String(8)),
+    Column("preferences", JSON, nullable=False, server_default="{}"),
+    Column("welcome_email_sent", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -61,6 +79,16 @@ api_keys = Table(
     Column("expires_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # accounts (migration 0010): kinds, scopes, restrictions, rotation grace
+    Column("kind", String(16), nullable=False, server_default="standard"),
+    Column("is_primary", Boolean, nullable=False, server_default=false()),
+    Column("scopes", JSON, nullable=False, server_default='["inference", "account"]'),
+    Column("ip_allowlist", JSON, nullable=False, server_default="[]"),
+    Column("domain_referrers", JSON, nullable=False, server_default="[]"),
+    Column("previous_key_hash", String(64), unique=True),
+    Column("previous_valid_until", UtcDateTime),
+    Column("rotated_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
 )
 
 credit_transactions = Table(
@@ -236,6 +264,82 @@ idempotency_keys = Table(
 # The rolling 24-hour admin grant total sums an admin's rows by created_by.
 Index("ix_credit_transactions_created_by_created_at", credit_transactions.c.created_by,
       credit_transactions.c.created_at)
+
+# --- Chat history (#1691-#1707) ---------------------------------------------------------------------
+# Sessions own their messages (no user_id on messages: ownership goes through the session); sessions are
+# soft-deleted. On PostgreSQL the migration adds pg_trgm GIN indexes on title and content for search.
+chat_sessions = Table(
+    "chat_sessions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+Index("ix_chat_sessions_user_active_updated", chat_sessions.c.user_id, chat_sessions.c.is_active,
+      chat_sessions.c.updated_at.desc())
+
+chat_messages = Table(
+    "chat_messages", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("session_id", Id, ForeignKey("chat_sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("role", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("model", Text),
+    Column("tokens", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_chat_messages_session_created", "session_id", "created_at", "id"),
+)
+
+message_feedback = Table(
+    "message_feedback", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Id, ForeignKey("chat_sessions.id", ondelete="SET NULL")),
+    Column("message_id", Id, ForeignKey("chat_messages.id", ondelete="SET NULL")),
+    Column("feedback_type", Text, nullable=False),
+    Column("rating", Integer),
+    Column("comment", Text),
+    Column("model", Text),
+    Column("metadata", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("feedback_type IN ('thumbs_up', 'thumbs_down', 'regenerate')", name="feedback_type"),
+    CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+    Index("ix_message_feedback_session_id", "session_id"),
+)
+Index("ix_message_feedback_user_created", message_feedback.c.user_id, message_feedback.c.created_at.desc())
+
+# The catalog's models are keyed by text ids; the public throughput metrics address a model by an
+# integer. This table gives each canonical model one (assigned the first time a request row names it,
+# and for every model present when migration 0009 ran), and request rows carry it as model_id.
+model_numbers = Table(
+    "model_numbers", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("model_id", Text, ForeignKey("models.id", ondelete="CASCADE"), nullable=False, unique=True),
+)
+chat_completion_requests.append_column(
+    Column("model_id", Id, ForeignKey("model_numbers.id", ondelete="SET NULL")))
+Index("ix_chat_completion_requests_model_provider_status_created", chat_completion_requests.c.model_id,
+      chat_completion_requests.c.provider, chat_completion_requests.c.status, chat_completion_requests.c.created_at)
+
+# Accounts (migration 0010): email and username unique case-insensitively, decided by the database;
+# reset tokens stored as their SHA-256 only.
+Index("ux_users_email_ci", func.lower(users.c.email), unique=True)
+Index("ux_users_username_ci", func.lower(users.c.username), unique=True)
+
+password_reset_tokens = Table(
+    "password_reset_tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("requester_ip", String(64)),
+)
 
 # --- incidents and error monitoring (issue 15) ---------------------------------------------------
 # UUIDs: native on PostgreSQL, text on SQLite.

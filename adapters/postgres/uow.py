@@ -6,7 +6,11 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from adapters.postgres.accounts import PostgresApiKeyRepository, PostgresUserRepository
+from adapters.postgres.accounts import (
+    PostgresApiKeyRepository,
+    PostgresResetTokenRepository,
+    PostgresUserRepository,
+)
 from adapters.postgres.audit import PostgresAuditLog
 from adapters.postgres.coupons import PostgresCouponRepository
 from adapters.postgres.failures import is_infrastructure_failure, unavailable
@@ -36,6 +40,7 @@ class PostgresUnitOfWork:
         self.audit = PostgresAuditLog(self._conn)
         self.coupons = PostgresCouponRepository(self._conn)
         self.idempotency = PostgresIdempotencyStore(self._conn)
+        self.reset_tokens = PostgresResetTokenRepository(self._conn)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -72,3 +72,14 @@ class RedisRateLimiter:
     async def concurrency(self, subject: str, now: float) -> int:
         async with self._redis():
             return int(await self._client.zcount(self.keys(subject)[1], f"({now!r}", "+inf"))
+
+    async def peek(self, subject: str, config: LimitConfig, now: float) -> Decision:
+        keys = self.keys(subject)
+        async with self._redis():
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.hmget(keys[0], [s.value for s in RATE_SCOPES])
+                pipe.zcount(keys[1], f"({now!r}", "+inf")
+                stored, active = await pipe.execute()
+        tats = {scope: float(_text(raw)) for scope, raw in zip(RATE_SCOPES, stored, strict=True) if raw}
+        return decide(config, allowed=True, violated=None, retry_after_s=0.0, tats=tats, now=now,
+                      active=int(active))

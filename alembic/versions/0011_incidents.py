@@ -1,7 +1,7 @@
 """downtime_incidents: what a failing health check opened, its captured logs and how long it lasted.
 
 Revision ID: 0011_incidents
-Revises: 0008_settlement_journal
+Revises: 0010_accounts
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from adapters.postgres.types import UtcDateTime
 from alembic import op
 
 revision = "0011_incidents"
-down_revision = "0008_settlement_journal"
+down_revision = "0010_accounts"
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from domain.catalog import Model, Offer, Provider
+from domain.chat_history import StreamedAnswer, answer_text
 from domain.errors import AuthenticationRequired
 from domain.inference import Caller, Chunk, Completion, InferenceRequest, Usage, estimate_tokens
 from domain.limits import Admission, rate_limit_headers
@@ -21,6 +22,7 @@ from domain.routing import Route, candidate_routes, check_anonymous, resolve_mod
 from domain.services.admit_request import AdmitRequest
 from domain.services.dispatch import Dispatch, OpenedStream
 from domain.services.hold_credits import HoldCredits
+from domain.services.session_history import SessionHistory
 from domain.services.settle_request import SettleRequest
 from domain.upstream import UpstreamError
 from ports.catalog import CatalogSource
@@ -82,12 +84,16 @@ class _Context(msgspec.Struct, kw_only=True):
     model: Model | None = None
     admission: Admission | None = None
     held: Decimal | None = None
+    session_id: int | None = None                 # chat history: the session the answer goes to
+    answer: StreamedAnswer | str | None = None
 
 
 class ChatCompletion:
     def __init__(self, catalog: CatalogSource, upstream: Upstream, dispatch: Dispatch, request_log: RequestLog,
                  metrics: InferenceMetrics, clock: Clock, ids: IdGenerator, hold: HoldCredits,
-                 settle: SettleRequest, admit: AdmitRequest, anonymous_models: frozenset[str] = frozenset()) -> None:
+                 settle: SettleRequest, admit: AdmitRequest, anonymous_models: frozenset[str] = frozenset(),
+                 history: SessionHistory | None = None) -> None:
+        self._history = history
         self._admit = admit
         self._catalog = catalog
         self._upstream = upstream
@@ -101,24 +107,32 @@ class ChatCompletion:
         self._anonymous_models = anonymous_models
         self._settling: set[asyncio.Task[Any]] = set()  # settlements outliving a cancelled request
 
-    async def __call__(self, request: InferenceRequest, caller: Caller) -> Reply | StreamReply:
+    async def __call__(self, request: InferenceRequest, caller: Caller,
+                       session_id: int | None = None) -> Reply | StreamReply:
         ctx = _Context(request_id=request.request_id or self._ids.request_id(), caller=caller, request=request,
-                       started=self._clock.monotonic(), model_id=request.model)
+                       started=self._clock.monotonic(), model_id=request.model, session_id=session_id)
         try:
+            if session_id is not None:
+                await self._session_history().check(caller, session_id)             # before any provider
             ctx.model, routes = self._resolve(request, caller)                      # 2 resolve
             ctx.model_id = ctx.model.id
             ctx.admission = await self._admit(caller, request)                      # 3 admit
             ctx.held = await self._hold(caller, ctx.request_id, ctx.model, routes, request)  # 4 hold
             if request.stream:
                 opened = await self._dispatch.open_stream(routes, request)          # 5 dispatch
+                chunks = self._forward(ctx, opened)
+                if session_id is not None:
+                    chunks = _tapped(ctx, chunks)
                 return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=opened.provider,
-                                   offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=self._forward(ctx, opened),
+                                   offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=chunks,
                                    upstream_s=opened.upstream_s, limit_headers=rate_limit_headers(ctx.admission))
             served = await self._dispatch.infer(routes, request)                     # 5 dispatch
         except BaseException as exc:
             await self._shielded(self._settle(ctx, None, None, None, exc, produced_output=False))  # 7 (release)
             raise
         usage = served.completion.usage
+        if session_id is not None:
+            ctx.answer = answer_text(served.completion.body)
         answered_at = self._clock.monotonic()
         billed = await self._shielded(self._bill(ctx, served.provider, served.offer, usage, None,  # 7 settle
                                                  produced_output=True, answered_at=answered_at))
@@ -251,6 +265,29 @@ class ChatCompletion:
             self._metrics.completed(provider=provider.slug, model=ctx.model_id, success=record.status == "completed",
                                     seconds=billed.elapsed_s, prompt_tokens=record.input_tokens,
                                     completion_tokens=record.output_tokens, cost=record.cost_usd)
+        if ctx.session_id is not None and record.status == "completed":
+            answer = ctx.answer.text() if isinstance(ctx.answer, StreamedAnswer) else ctx.answer or ""
+            await self._session_history().save(ctx.session_id, content=answer, model=ctx.model_id,
+                                               tokens=record.output_tokens)
+
+    def _session_history(self) -> SessionHistory:
+        if self._history is None:
+            raise RuntimeError("chat history is not wired into this pipeline")
+        return self._history
+
+
+async def _tapped(ctx: _Context, chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    """Keeps what a stream with `session_id` says, for its session; closing it closes the stream
+    under it, so settlement (and the save) runs when a client leaves too."""
+    ctx.answer = answer = StreamedAnswer()
+    try:
+        async for chunk in chunks:
+            answer.add(chunk.data)
+            yield chunk
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _attach_cost(chunk: Chunk, cost: Decimal) -> None:

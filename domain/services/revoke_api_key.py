@@ -17,13 +17,16 @@ class RevokeApiKey:
         self._bus = bus
 
     async def __call__(self, key_id: int, *, revoked_by: str = "cli") -> None:
+        now = self._clock.now()
         async with self._uow() as uow:
             key = await uow.api_keys.get(key_id)
-            if key is None or not await uow.api_keys.deactivate(key_id):
+            if key is None or not await uow.api_keys.deactivate(key_id, now=now):
                 raise not_found.api_key(key_id)
             await uow.audit.record(AuditEvent(
-                event_type=API_KEY_REVOKED, created_at=self._clock.now(), user_id=key.user_id,
+                event_type=API_KEY_REVOKED, created_at=now, user_id=key.user_id,
                 api_key_id=key_id, details={"by": revoked_by},
             ))
             await uow.commit()
-        await self._bus.publish(KEYS_TOPIC, key.key_hash)
+        for key_hash in (key.key_hash, key.previous_key_hash):  # a key in a rotation's grace has two
+            if key_hash:
+                await self._bus.publish(KEYS_TOPIC, key_hash)

@@ -13,6 +13,7 @@ from domain.services.admit_request import AdmitRequest
 from domain.services.chat_completion import ChatCompletion
 from domain.services.dispatch import Dispatch
 from domain.services.hold_credits import HoldCredits
+from domain.services.session_history import SessionHistory
 from domain.services.settle_request import SettleRequest
 from gatewayz import limits as admission_rules
 
@@ -36,6 +37,8 @@ class InferenceArea(containers.DeclarativeContainer):
     rate_limiter = providers.Dependency()
     limit_configs = providers.Dependency()
     admission = providers.Dependency()
+    chat_history_store = providers.Dependency()
+    assistant_messages = providers.Dependency()
 
     markup = providers.Callable(lambda s: s.pricing_markup, settings)
     admit_request = providers.Singleton(
@@ -48,9 +51,11 @@ class InferenceArea(containers.DeclarativeContainer):
                                        ttl_s=providers.Callable(lambda s: s.hold_ttl_s, settings))
     settle_request = providers.Singleton(SettleRequest, settlements, holds, clock, markup=markup,
                                          metrics=settlement_metrics)
+    session_history = providers.Singleton(SessionHistory, chat_history_store, assistant_messages, clock)
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, metrics, clock, ids, hold_credits,
-        settle_request, admit_request, providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings))
+        settle_request, admit_request, providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings),
+        history=session_history)
     bundle = providers.Singleton(InferenceServices, chat_completion)
 
 

@@ -11,13 +11,16 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.accounts import MemoryKeyDirectory
+from adapters.memory.requests import MemoryRequestLogStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import MemoryUnitOfWorkFactory
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.engine import create_engine
+from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.tables import users
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from ports.accounts import KeyDirectory
+from ports.requests import RequestLogStore
 from ports.uow import UnitOfWorkFactory
 
 BACKENDS = ["memory", "sqlite", "postgres"]
@@ -31,6 +34,7 @@ class Backend:
     uow: UnitOfWorkFactory
     directory: KeyDirectory
     deactivate_user: Callable[[int], Awaitable[None]]
+    requests: RequestLogStore  # the request log the ledger's completeness check reads
 
 
 @pytest.fixture(params=BACKENDS)
@@ -49,7 +53,8 @@ async def backend(database_url: str | None) -> AsyncIterator[Backend]:
         async def deactivate_in_memory(user_id: int) -> None:
             store.users[user_id] = msgspec.structs.replace(store.users[user_id], is_active=False)
 
-        yield Backend("memory", MemoryUnitOfWorkFactory(store), MemoryKeyDirectory(store), deactivate_in_memory)
+        yield Backend("memory", MemoryUnitOfWorkFactory(store), MemoryKeyDirectory(store), deactivate_in_memory,
+                      MemoryRequestLogStore(store))
         return
     engine: AsyncEngine = create_engine(database_url)
 
@@ -59,7 +64,7 @@ async def backend(database_url: str | None) -> AsyncIterator[Backend]:
 
     try:
         yield Backend(engine.dialect.name, PostgresUnitOfWorkFactory(engine), PostgresKeyDirectory(engine),
-                      deactivate_in_sql)
+                      deactivate_in_sql, PostgresRequestLogStore(engine))
     finally:
         await engine.dispose()
 

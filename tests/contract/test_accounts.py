@@ -66,7 +66,7 @@ async def test_a_second_user_with_the_same_email_is_a_conflict(uow_factory: Unit
     await add_user(uow_factory, email)
     with pytest.raises(Conflict):
         async with uow_factory() as u:
-            await u.users.add(NewUser(email=email, username="again"), now=T0)
+            await u.users.add(NewUser(email=email, username="again_" + uuid.uuid4().hex[:12]), now=T0)
             await u.commit()
     async with uow_factory() as u:
         assert await u.users.count(email=email) == 1
@@ -75,7 +75,7 @@ async def test_a_second_user_with_the_same_email_is_a_conflict(uow_factory: Unit
 async def test_nothing_is_kept_when_the_unit_of_work_is_not_committed(uow_factory: UnitOfWorkFactory) -> None:
     email = f"ghost-{tag()}@example.com"
     async with uow_factory() as u:
-        user = await u.users.add(NewUser(email=email, username="ghost"), now=T0)
+        user = await u.users.add(NewUser(email=email, username="ghost_" + uuid.uuid4().hex[:12]), now=T0)
         await u.api_keys.add(NewApiKey(user_id=user.id, key_hash="g" * 64, prefix="p", last4="l"), now=T0)
         assert await u.users.get_by_email(email) is not None  # visible inside its own transaction
     async with uow_factory() as u:
@@ -88,7 +88,7 @@ async def test_an_exception_inside_the_unit_of_work_rolls_it_back_and_propagates
     email = f"boom-{tag()}@example.com"
     with pytest.raises(RuntimeError, match="halfway"):
         async with uow_factory() as u:
-            await u.users.add(NewUser(email=email, username="boom"), now=T0)
+            await u.users.add(NewUser(email=email, username="boom_" + uuid.uuid4().hex[:12]), now=T0)
             raise RuntimeError("halfway")
     async with uow_factory() as u:
         assert await u.users.get_by_email(email) is None
@@ -98,10 +98,11 @@ async def test_work_after_a_commit_is_still_rolled_back_if_not_committed_again(
         uow_factory: UnitOfWorkFactory) -> None:
     t = tag()
     async with uow_factory() as u:
-        await u.users.add(NewUser(email=f"kept-{t}@example.com", username="kept"), now=T0)
+        await u.users.add(NewUser(email=f"kept-{t}@example.com", username="kept_" + uuid.uuid4().hex[:12]), now=T0)
         await u.commit()
     async with uow_factory() as u:
-        await u.users.add(NewUser(email=f"dropped-{t}@example.com", username="dropped"), now=T0)
+        await u.users.add(NewUser(
+            email=f"dropped-{t}@example.com", username="dropped_" + uuid.uuid4().hex[:12]), now=T0)
     async with uow_factory() as u:
         assert await u.users.get_by_email(f"kept-{t}@example.com") is not None
         assert await u.users.get_by_email(f"dropped-{t}@example.com") is None

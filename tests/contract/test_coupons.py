@@ -33,7 +33,8 @@ def tag() -> str:
 
 async def new_user(uow: UnitOfWorkFactory) -> int:
     async with uow() as u:
-        user = await u.users.add(NewUser(email=f"coupon-{uuid.uuid4().hex[:12]}@example.com", username="c"), now=T0)
+        user = await u.users.add(NewUser(
+            email=f"coupon-{uuid.uuid4().hex[:12]}@example.com", username="c_" + uuid.uuid4().hex[:12]), now=T0)
         await u.commit()
     return user.id
 

@@ -11,14 +11,18 @@ import pytest
 from domain.accounts import NewUser
 from domain.errors import Conflict
 from domain.ledger import CreditTransaction, TransactionType
+from domain.ledger_check import MismatchKind
+from domain.requests import RequestRecord
 from ports.uow import UnitOfWorkFactory
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 
 async def new_user(uow: UnitOfWorkFactory) -> int:
     async with uow() as u:
-        user = await u.users.add(NewUser(email=f"ledger-{uuid.uuid4().hex[:12]}@example.com", username="l"), now=T0)
+        user = await u.users.add(NewUser(
+            email=f"ledger-{uuid.uuid4().hex[:12]}@example.com", username="l_" + uuid.uuid4().hex[:12]), now=T0)
         await u.commit()
     return user.id
 
@@ -134,3 +138,35 @@ async def test_a_balance_change_and_its_row_commit_together_or_not_at_all(uow_fa
     async with uow_factory() as u:
         user = await u.users.get(user_id)
     assert user is not None and user.purchased_credits == 0
+
+
+async def test_usage_gaps_name_a_charged_request_without_its_row_and_a_row_without_its_request(
+        backend: Backend) -> None:
+    """The completeness half of `ledger verify`: rows that were never written (or deleted by hand)."""
+    user_id = await new_user(backend.uow)
+    ids = {name: f"gap-{name}-{uuid.uuid4().hex[:10]}" for name in
+           ("both", "uncharged", "unlogged", "failed", "free", "anonymous")}
+    await append(backend.uow, row(user_id, "-0.25", request_id=ids["both"]),
+                 row(user_id, "-0.5", request_id=ids["unlogged"]))
+    cost = Decimal("0.0000123456")
+    await backend.requests.add_many([
+        request(ids["both"], user_id, cost=Decimal("0.25")), request(ids["uncharged"], user_id, cost=cost),
+        request(ids["failed"], user_id, cost=cost, status="failed"),  # failed: nothing to charge
+        request(ids["free"], user_id, cost=Decimal(0)),  # a free answer needs no usage row
+        request(ids["anonymous"], None, cost=cost),  # an anonymous request has no ledger
+    ])
+    async with backend.uow() as u:
+        gaps = await u.ledger.usage_gaps(list(ids.values()))
+        everywhere = await u.ledger.usage_gaps()
+    assert [(g.kind, g.request_id, g.user_id, g.amount) for g in gaps] == sorted([
+        (MismatchKind.UNCHARGED_REQUEST, ids["uncharged"], user_id, cost),
+        (MismatchKind.UNLOGGED_USAGE, ids["unlogged"], user_id, Decimal("-0.5")),
+    ], key=lambda g: g[1])
+    assert set(gaps) <= set(everywhere)
+    assert "has no usage ledger row" in next(g for g in gaps if g.request_id == ids["uncharged"]).mismatch().detail
+
+
+def request(request_id: str, user_id: int | None, *, cost: Decimal, status: str = "completed") -> RequestRecord:
+    return RequestRecord(request_id=request_id, created_at=T0, model="acme/chat-1", status=status,
+                         user_id=user_id, api_key_id=None, provider="alpha", input_tokens=10, output_tokens=20,
+                         processing_time_ms=35, cost_usd=cost)

@@ -27,7 +27,8 @@ TYPES = [TransactionType.ADMIN_CREDIT, TransactionType.API_USAGE, TransactionTyp
 
 async def new_user(uow: UnitOfWorkFactory) -> int:
     async with uow() as u:
-        user = await u.users.add(NewUser(email=f"lq-{uuid.uuid4().hex[:12]}@example.com", username="lq"), now=T0)
+        user = await u.users.add(NewUser(
+            email=f"lq-{uuid.uuid4().hex[:12]}@example.com", username="lq_" + uuid.uuid4().hex[:12]), now=T0)
         await u.commit()
     return user.id
 

@@ -3,6 +3,7 @@ write per user, replays skipped."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -19,7 +20,8 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 async def make_user(uow_factory: UnitOfWorkFactory, credits: str) -> int:
     async with uow_factory() as uow:
-        user = await uow.users.add(NewUser(email=unique_name("s") + "@example.com", username="s"), now=NOW)
+        user = await uow.users.add(NewUser(
+            email=unique_name("s") + "@example.com", username="s_" + uuid.uuid4().hex[:12]), now=NOW)
         await post_transaction(uow, user_id=user.id, amount=Decimal(credits), kind=TransactionType.ADMIN_CREDIT,
                                now=NOW)
         await uow.commit()

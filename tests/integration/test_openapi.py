@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.harness import Running, running_app
-from tests.integration.test_route_inventory import PUBLIC_ROUTES, handlers
+from tests.integration.test_route_inventory import IDENTIFY_ROUTES, PUBLIC_ROUTES, handlers
 
 # Served by the documentation router itself, so not operations of the document.
 DOCUMENT_ROUTES = {"/openapi.json", "/schema", "/schema/openapi.json", "/schema/{path}"}
@@ -97,6 +97,9 @@ async def test_security_follows_the_auth_policy_and_every_closed_operation_answe
         public = path in PUBLIC_ROUTES
         assert ("security" not in op) == public, (method, path, op.get("security"))
         if public:
+            continue
+        if path in IDENTIFY_ROUTES:  # anonymous is allowed: documented as an alternative
+            assert {} in op["security"] and {"ApiKey": []} in op["security"], (method, path)
             continue
         concrete = re.sub(r"\{[^}]+\}", "1", path)
         body = INFERENCE_BODY if "requestBody" in op else None

@@ -28,6 +28,14 @@ PUBLIC_ROUTES: frozenset[str] = frozenset({
     "/schema",
     "/schema/openapi.json",
     "/schema/{path}",  # the documentation router's own 404 for unknown documentation pages
+    "/v1/chat/completions/metrics/tokens-per-second",  # spec 04 (#1706): public, gated to the most used models
+    "/v1/chat/completions/metrics/tokens-per-second/all",  # spec 04 (#1707): public, deliberately ungated
+    # issue 13: how people get in (each limited per client IP)
+    "/auth",  # spec 03 (#1645): Privy login, verified ES256 identity token
+    "/auth/register",  # spec 03 (#1646)
+    "/auth/login",  # issue 13's addition: email + password
+    "/auth/password-reset",  # spec 03 (#1647): always the same answer
+    "/auth/reset-password",  # spec 03 (#1648): the token is the credential
 })
 
 
@@ -63,6 +71,15 @@ def without_policy(app: Litestar) -> list[str]:
     return problems
 
 
+# Open to anonymous callers although not public: a valid key identifies the caller, no key or a bad one
+# is anonymous (the apps report events before login); limited per address instead.
+IDENTIFY_ROUTES = {"/v1/analytics/events", "/v1/analytics/batch", "/v1/analytics/session/start"}
+
+
+def identify_paths(app: Litestar) -> set[str]:
+    return {path for path, _, handler in handlers(app) if handler.opt.get("auth") == "identify"}
+
+
 def public_paths(app: Litestar) -> set[str]:
     return {path for path, _, handler in handlers(app) if handler.opt.get("auth") == "public"}
 
@@ -75,6 +92,20 @@ def test_every_route_declares_a_known_auth_policy_and_is_guarded() -> None:
 
 def test_the_public_routes_are_exactly_the_reviewed_list() -> None:
     assert public_paths(the_app()) == PUBLIC_ROUTES
+
+
+def test_every_keyed_route_names_a_known_scope() -> None:
+    """`inference` for the data plane, `any` for read-only introspection, else (default) `account`."""
+    scopes = {(path, handler.opt.get("scope", "account")) for path, _, handler in handlers(the_app())
+              if handler.opt.get("auth") in ("user", "optional", "admin")}
+    assert {scope for _, scope in scopes} <= {"inference", "account", "any"}, scopes
+    inference = {path for path, scope in scopes if scope == "inference"}
+    assert {"/v1/chat/completions", "/v1/messages", "/api/chat/ai-sdk"} <= inference, inference
+    assert not {p for p in inference if p.startswith(("/user", "/admin", "/coupons", "/credits"))}, inference
+
+
+def test_the_routes_open_to_anonymous_callers_are_exactly_the_reviewed_list() -> None:
+    assert identify_paths(the_app()) == IDENTIFY_ROUTES
 
 
 def test_admin_routes_require_the_admin_policy() -> None:

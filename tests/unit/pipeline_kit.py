@@ -27,6 +27,7 @@ from domain.services.chat_completion import ChatCompletion, Reply, StreamReply
 from domain.services.dispatch import Dispatch
 from domain.services.hold_credits import HoldCredits
 from domain.services.post_settlements import PostSettlements
+from domain.services.session_history import SessionHistory
 from domain.services.settle_request import SettleRequest
 
 
@@ -78,7 +79,8 @@ class Kit:
     settlements: WriteBehindSettlements
 
 
-def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decimal(100)) -> Kit:
+def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decimal(100),
+        history: SessionHistory | None = None) -> Kit:
     clock = FixedClock()
     policy = BreakerPolicy()
     upstream = ScriptedUpstream()
@@ -97,5 +99,6 @@ def kit(anonymous_models: frozenset[str] = frozenset(), balance: Decimal = Decim
     pipeline = ChatCompletion(StaticCatalogSource(catalog()), upstream, dispatch, log, metrics, clock,
                               SequentialIdGenerator(), HoldCredits(uow, holds, settlements, clock),
                               SettleRequest(settlements, holds, clock),
-                              AdmitRequest(limiter, MemoryLimitConfigRepository(), clock), anonymous_models)
+                              AdmitRequest(limiter, MemoryLimitConfigRepository(), clock), anonymous_models,
+                              history=history)
     return Kit(upstream, breakers, log, metrics, clock, Finishing(pipeline), store, uow, holds, limiter, settlements)

@@ -20,7 +20,7 @@ from domain.services.chat_completion import Reply
 class AISDKController(Controller):
     path = "/api/chat"
     tags = ["chat"]
-    opt = {"auth": "user"}
+    opt = {"auth": "user", "scope": "inference"}
 
     @post("/ai-sdk", operation_id="ai_sdk_chat", status_code=200)
     async def ai_sdk_chat(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:

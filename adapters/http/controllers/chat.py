@@ -16,8 +16,10 @@ from adapters.http.controllers.inference_support import (
     identified,
     whole_answer,
 )
+from adapters.http.params import BIGINT_MAX
 from adapters.http.schemas.chat import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from adapters.http.streaming import sse_response
+from domain.errors import InvalidInput
 from domain.inference import Operation
 from domain.services.chat_completion import Reply
 
@@ -29,7 +31,7 @@ class ChatController(Controller):
 
     @post("/chat/completions", operation_id="chat_completions", status_code=200)
     async def chat_completions(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
-        return await _infer(request, inference_services, ChatCompletionRequest, Operation.CHAT)
+        return await _infer(request, inference_services, ChatCompletionRequest, Operation.CHAT, _session_of(request))
 
     @post("/completions", operation_id="completions", status_code=200)
     async def completions(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
@@ -40,12 +42,29 @@ class ChatController(Controller):
         return await _infer(request, inference_services, EmbeddingRequest, Operation.EMBEDDING)
 
 
+def _session_of(request: Request[Any, Any, Any]) -> int | None:
+    """`?session_id=N`: the chat session the answer is saved to. Read by hand (not a declared parameter),
+    so requests without it pay one byte search and nothing else."""
+    if b"session_id" not in request.scope.get("query_string", b""):
+        return None
+    raw = request.query_params.get("session_id")
+    if raw is None:
+        return None
+    try:
+        session_id = int(raw)
+    except ValueError:
+        session_id = 0
+    if not 1 <= session_id <= BIGINT_MAX:
+        raise InvalidInput("session_id must be a positive integer", field="session_id", loc=["query", "session_id"])
+    return session_id
+
+
 async def _infer(request: Request[Any, Any, Any], inference_services: InferenceBundle, shape: type[Any],
-                 operation: Operation) -> Any:
+                 operation: Operation, session_id: int | None = None) -> Any:
     raw = decode_body(await request.body())
     parsed = validate(raw, shape)
     wanted = inference_request(raw, parsed, operation)
-    reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request))
+    reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request), session_id)
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
         return await whole_answer(reply, encode_reply, headers)

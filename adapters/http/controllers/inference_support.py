@@ -15,7 +15,7 @@ from domain.api_keys import Principal
 from domain.inference import Caller, InferenceRequest
 from domain.services.chat_completion import Reply, StreamReply
 
-INFERENCE_OPT = {"auth": "optional", "error_style": "openai"}
+INFERENCE_OPT = {"auth": "optional", "scope": "inference", "error_style": "openai"}
 
 
 def caller_of(request: Request[Any, Any, Any]) -> Caller:

@@ -19,7 +19,7 @@ from domain.services.chat_completion import Reply
 class MessagesController(Controller):
     path = "/v1/messages"
     tags = ["chat"]
-    opt = {"auth": "optional", "error_style": "anthropic"}
+    opt = {"auth": "optional", "scope": "inference", "error_style": "anthropic"}
 
     @post("/", operation_id="messages", status_code=200)
     async def messages(self, request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:

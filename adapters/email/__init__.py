@@ -1,0 +1,1 @@
+"""Outgoing email: the queue, SMTP and the log transport."""

@@ -1,0 +1,1 @@
+"""Privy identity tokens."""

@@ -3,6 +3,7 @@ rules over the logs captured around them (filters, analysis)."""
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -13,6 +14,7 @@ from typing import Any
 import msgspec
 
 from domain.errors import GatewayError
+from domain.notifications import Email
 
 MAX_CAPTURED_LOGS = 10_000
 CAPTURE_LEAD_S = 300.0    # logs are captured from 5 minutes before the incident started
@@ -194,3 +196,25 @@ class IncidentRefused(GatewayError):
     """A well-formed request the incident's state refuses (already resolved, not ongoing): HTTP 400."""
 
     code = "incident_refused"
+
+
+INCIDENT_OPENED = "incident_opened"
+INCIDENT_RESOLVED = "incident_resolved"
+
+
+def alert_email(to: str, event: str, incident: Incident) -> Email:
+    """What ALERT_EMAILS receive when detection opens or resolves an incident."""
+    opened = event == "opened"
+    subject = (f"[{incident.environment}] {'Incident opened' if opened else 'Incident resolved'}: "
+               f"{incident.check} ({incident.severity})")
+    lines = [f"Incident {incident.id}", f"Check: {incident.check} ({incident.health_endpoint})",
+             f"Severity: {incident.severity}", f"Environment: {incident.environment}",
+             f"Started: {incident.started_at.isoformat()}", f"Detected: {incident.detected_at.isoformat()}"]
+    if incident.error_message:
+        lines.append(f"Error: {incident.error_message}")
+    if not opened and incident.ended_at is not None:
+        lines += [f"Ended: {incident.ended_at.isoformat()}", f"Duration: {incident.duration_seconds} s",
+                  f"Resolved by: {incident.resolved_by}"]
+    body = "\n".join(lines) + "\n"
+    return Email(kind=INCIDENT_OPENED if opened else INCIDENT_RESOLVED, to=to, subject=subject, text=body,
+                 html="<!doctype html><html><body><pre>" + html.escape(body) + "</pre></body></html>")

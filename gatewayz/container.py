@@ -150,7 +150,7 @@ class Container(containers.DeclarativeContainer):
     incidents = providers.Container(
         IncidentsArea, settings=settings, repository=incident_repository, held=held_incidents, log_source=log_source,
         clock=clock, probes=probes, catalog_source=catalog_source, upstream=upstream, breaker_store=breaker_store,
-        policy=breaker_policy, gate=gate, provider_timings=provider_timings)
+        policy=breaker_policy, gate=gate, provider_timings=provider_timings, notifier=notifier)
     error_patterns = providers.Singleton(PostgresErrorPatternStore, engine,
                                          providers.Callable(monitoring.initial_monitor_state, settings))
     generated_fixes = providers.Singleton(PostgresFixStore, engine)

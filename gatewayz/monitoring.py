@@ -20,6 +20,7 @@ from adapters.redis.leader import RedisLeaderLock
 from adapters.scheduler.monitoring import Job, MonitoringScheduler, every
 from domain.error_monitoring import MonitorState
 from domain.errors import GatewayError
+from domain.services.alert_incident import AlertIncident
 from domain.services.capture_incident_logs import CaptureIncidentLogs
 from domain.services.detect_incidents import DetectIncidents
 from domain.services.error_monitor import MonitorControl
@@ -33,6 +34,7 @@ from ports.error_monitoring import ErrorPatternStore, FixStore
 from ports.fixes import CodeHost, FixGenerator
 from ports.incidents import HeldIncidents
 from ports.leader import LeaderLock
+from ports.notifications import Notifier
 
 
 def leader_lock(client: aioredis.Redis | None, settings: Settings) -> LeaderLock | None:
@@ -151,3 +153,9 @@ async def generate_fix(patterns: ErrorPatternStore, fixes: FixStore, generator: 
 def error_jobs(scan: ScheduledScan, refresh: RefreshPullRequests, control: MonitorControl) -> list[Job]:
     return [Job("error_scans", scan, control.scan_interval, timeout_s=300.0),
             Job("pull_request_refresh", refresh, every(600.0), timeout_s=120.0)]
+
+
+def incident_alerts(notifier: Notifier, settings: Settings) -> AlertIncident | None:
+    """None without ALERT_EMAILS: detection then sends nothing."""
+    recipients = settings.monitoring.alert_emails
+    return AlertIncident(notifier, recipients) if recipients else None

@@ -36,6 +36,7 @@ class IncidentsArea(containers.DeclarativeContainer):
     policy = providers.Dependency()
     gate = providers.Dependency()
     provider_timings = providers.Dependency()
+    notifier = providers.Dependency()
 
     list_incidents = providers.Singleton(ListIncidents, repository)
     ongoing_incidents = providers.Singleton(OngoingIncidents, repository)
@@ -56,7 +57,8 @@ class IncidentsArea(containers.DeclarativeContainer):
         environment=settings.provided.monitoring.environment, server_info=providers.Callable(monitoring.server_info),
         snapshot=providers.Callable(monitoring.metrics_snapshot, gate, breaker_store, provider_timings),
         open_after=settings.provided.monitoring.incident_open_after,
-        resolve_after=settings.provided.monitoring.incident_resolve_after)
+        resolve_after=settings.provided.monitoring.incident_resolve_after,
+        notify=providers.Callable(monitoring.incident_alerts, notifier, settings))
     jobs = providers.Callable(monitoring.incident_jobs, detect_incidents, capture_logs, settings)
 
     bundle = providers.Singleton(IncidentsServices, list_incidents, ongoing_incidents, incident_statistics,

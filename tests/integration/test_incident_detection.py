@@ -22,6 +22,7 @@ from domain.incidents import CheckName, CheckOutcome, IncidentFilter, IncidentSt
 from domain.logs import ns
 from gatewayz import monitoring
 from tests.fakes.loki import FakeLoki, structlog_line
+from tests.fakes.smtp import FakeSmtp, text_body
 from tests.harness import Running, running_app
 
 pytestmark = pytest.mark.services
@@ -42,8 +43,9 @@ class Checks:
 
 
 class Fleet:
-    def __init__(self, apps: list[Running], clock: FixedClock, loki: FakeLoki) -> None:
+    def __init__(self, apps: list[Running], clock: FixedClock, loki: FakeLoki, smtp: FakeSmtp) -> None:
         self.apps = apps
+        self.smtp = smtp
         self.clock = clock
         self.loki = loki
         self.checks = [Checks() for _ in apps]
@@ -81,15 +83,18 @@ async def fleet(postgres_url: str, redis_url: str) -> AsyncIterator[Fleet]:
         await conn.execute(delete(downtime_incidents))
     await engine.dispose()
     prefix = f"gwtest-{uuid.uuid4().hex[:8]}:"
+    smtp = FakeSmtp().start()
     async with FakeLoki() as loki, AsyncExitStack() as stack:
         env = {"REDIS_URL": redis_url, "REDIS_PREFIX": prefix, "MONITORING_ENABLED": "false",
-               "LOKI_QUERY_URL": loki.url, "GATEWAYZ_ENVIRONMENT": "production"}
+               "LOKI_QUERY_URL": loki.url, "GATEWAYZ_ENVIRONMENT": "production",
+               "ALERT_EMAILS": "oncall@example.com,sre@example.com", **smtp.env()}
         apps = [await stack.enter_async_context(running_app(postgres_url, **env)) for _ in range(2)]
-        fleet = Fleet(apps, FixedClock(), loki)
+        fleet = Fleet(apps, FixedClock(), loki, smtp)
         await fleet.start()
         yield fleet
         for s in fleet.schedulers:
             await s.stop()
+    smtp.stop()
 
 
 async def test_two_processes_open_one_incident_only_the_leader_checks_and_captures_run(fleet: Fleet) -> None:
@@ -114,6 +119,10 @@ async def test_two_processes_open_one_incident_only_the_leader_checks_and_captur
     assert detection_delay == 2 * INTERVAL  # the third failure in a row opens it
     assert incident.server_info and incident.server_info["pid"] > 0
     assert "breaker_states" in (incident.metrics_snapshot or {})
+    opened = await fleet.smtp.wait_for(2)  # the alert, once per ALERT_EMAILS address
+    assert sorted(m["To"] for m in opened) == ["oncall@example.com", "sre@example.com"]
+    assert opened[0]["Subject"] == "[production] Incident opened: redis (medium)"
+    assert incident.id in text_body(opened[0])
     await fleet.run(30)  # the opening capture falls due
     repo = await fleet.apps[0].service("incident_repository")
     captured = await repo.get(incident.id)
@@ -126,6 +135,9 @@ async def test_two_processes_open_one_incident_only_the_leader_checks_and_captur
     assert resolved.status is IncidentStatus.RESOLVED and resolved.resolved_by == "system:auto"
     assert healed <= resolved.ended_at < healed + timedelta(seconds=INTERVAL)
     assert resolved.duration_seconds == int((resolved.ended_at - resolved.started_at).total_seconds())
+    mails = await fleet.smtp.wait_for(4)
+    resolved_mail = [m for m in mails if "resolved" in m["Subject"]]
+    assert len(resolved_mail) == 2 and f"Duration: {resolved.duration_seconds} s" in text_body(resolved_mail[0])
     captures_before = len(fleet.loki.requests)
     await fleet.run(300)  # five minutes after the end: the post-incident capture
     assert len(fleet.loki.requests) == captures_before + 1
@@ -133,7 +145,7 @@ async def test_two_processes_open_one_incident_only_the_leader_checks_and_captur
     assert last["end"] == str(ns(resolved.ended_at + timedelta(minutes=5)) + 1)
     assert len(await fleet.incidents()) == 1
     print(f"\ntwo-process detection: leader=app{leader}, other app's checks={fleet.checks[1 - leader].calls}, "
-          f"leader's checks={fleet.checks[leader].calls}, incidents opened=1, "
+          f"leader's checks={fleet.checks[leader].calls}, incidents opened=1, alert emails={len(mails)}, "
           f"detection delay={detection_delay:.0f}s (interval {INTERVAL}s, open after 3), "
           f"duration={resolved.duration_seconds}s, log captures={len(fleet.loki.requests)}")
 

@@ -19,6 +19,7 @@ from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.activity import PostgresActivityQueries
+from adapters.postgres.admin_queries import PostgresAdminQueries
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.limits import PostgresLimitConfigRepository
@@ -104,12 +105,14 @@ class Container(containers.DeclarativeContainer):
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
+    admin_queries = providers.Singleton(PostgresAdminQueries, engine)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
                                key_directory=key_directory)
     health = providers.Container(HealthArea, probes=probes, registry=registry)
-    users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus)
+    users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
+                                admin_queries=admin_queries)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
                                  bus=bus, clock=clock)
     circuit_breakers = providers.Container(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar.di import NamedDependency
 
+from domain.services.admin_directory import AdminDirectory
 from domain.services.user_queries import CountUsers, ListUsers, ShowUser
 
 
@@ -14,6 +15,7 @@ class UsersServices:
     count_users: CountUsers
     list_users: ListUsers
     show_user: ShowUser
+    directory: AdminDirectory
 
 
 # what a handler writes to receive it (`users_services: UsersBundle`)

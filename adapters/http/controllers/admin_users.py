@@ -1,4 +1,4 @@
-"""Admin user directory (#1609 count, #1611 list, #1612 details)."""
+"""Admin user directory (#1609 count, #1611 list with the key filter of issue 14, #1612 details)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.params import FromQuery
 
 from adapters.http.bundles.users import UsersBundle
+from adapters.http.controllers.admin_directory import Email, KeyFilter
 from adapters.http.params import Limit10000, Offset, RowId
 from adapters.http.schemas.admin_users import (
     ApiKeyOut,
@@ -32,18 +33,21 @@ class AdminUsersController(Controller):
     @get("/", operation_id="admin_users_list")
     async def list_users(
         self, users_services: UsersBundle,
-        email: FromQuery[str | None] = None,
+        email: Email = None,
+        api_key: KeyFilter = None,
         is_active: FromQuery[bool | None] = None,
         limit: Limit10000 = 100,
         offset: Offset = 0,
     ) -> UsersPageOut:
-        page = await users_services.list_users(limit=limit, offset=offset, email=email, is_active=is_active)
+        d = users_services.directory
+        total, found = await d.users(d.user_filter(email=email, api_key=api_key, is_active=is_active),
+                                     limit=limit, offset=offset)
         return UsersPageOut(
-            status="success", total_users=page.total, has_more=offset + limit < page.total,
+            status="success", total_users=total, has_more=offset + len(found) < total,
             pagination=Pagination(limit=limit, offset=offset, current_page=offset // limit + 1,
-                                  total_pages=-(-page.total // limit)),
-            filters_applied={"email": email, "api_key": None, "is_active": is_active},
-            users=[UserOut.of(u) for u in page.users], timestamp=datetime.now(UTC),
+                                  total_pages=-(-total // limit)),
+            filters_applied={"email": email, "api_key": api_key, "is_active": is_active},
+            users=[UserOut.of(u) for u in found], timestamp=datetime.now(UTC),
         )
 
     @get("/{user_id:int}", operation_id="admin_users_show")

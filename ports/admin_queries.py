@@ -1,0 +1,55 @@
+"""The admin read surface over users, keys and request rows (issue 14): every figure an aggregate in
+the database, every list a page. Rows come back as plain mappings, money as Decimal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.accounts import User
+from domain.admin import RequestFilter, UserFilter
+
+Row = dict[str, Any]
+
+
+class AdminQueries(Protocol):
+    async def balances(self, *, limit: int, offset: int) -> tuple[int, list[Row]]:
+        """(all users, a page of {user_id, api_key (display), credits, created_at, updated_at}) by id."""
+        ...
+
+    async def user_growth(self, since: datetime) -> tuple[int, dict[str, int]]:
+        """(users created before `since`, new users per UTC date from `since` on)."""
+        ...
+
+    async def user_stats(self, where: UserFilter) -> Row: ...
+
+    async def users(self, where: UserFilter, *, limit: int, offset: int) -> tuple[int, list[User]]:
+        """(matching users, a page of them newest first)."""
+        ...
+
+    async def user_by_key_hash(self, key_hash: str) -> Row | None: ...
+
+    async def api_key(self, key_id: int) -> Row | None:
+        """The key with its owner (`user`) and `requests_used`; None when there is no such key."""
+        ...
+
+    async def recent_requests(self, user_id: int, *, limit: int) -> list[Row]: ...
+
+    async def monitor(self, now: datetime) -> Row: ...
+
+    async def chat_requests(self, where: RequestFilter, *, limit: int, offset: int,
+                            api_key_id: int | None = None) -> tuple[int, list[Row]]: ...
+
+    async def chat_summary(self, where: RequestFilter) -> Row: ...
+
+    async def by_provider(self) -> list[Row]: ...
+
+    async def by_model_and_provider(self) -> list[Row]: ...
+
+    async def by_model(self, provider_id: str | None) -> list[Row]: ...
+
+    async def tracking_quality(self, since: datetime) -> Row: ...
+
+    async def tracking_trend(self, start: datetime, days: int) -> list[Row]:
+        """Per rolling 24-hour window from `start`: {index, total, with_key}; windows without rows absent."""
+        ...

@@ -29,6 +29,7 @@ from gatewayz.areas import (
     inference,
     limits,
     models,
+    monitoring,
     users,
 )
 from gatewayz.container import Container, build_container, resolve
@@ -49,6 +50,7 @@ AREAS: list[Area] = [
     accounts.HTTP,
     analytics.HTTP,
     chat_history.HTTP,
+    monitoring.HTTP,
 ]
 
 

@@ -47,6 +47,7 @@ from gatewayz.areas.health import HealthArea
 from gatewayz.areas.inference import InferenceArea
 from gatewayz.areas.limits import LimitsArea
 from gatewayz.areas.models import ModelsArea
+from gatewayz.areas.monitoring import MonitoringArea
 from gatewayz.areas.users import UsersArea
 from gatewayz.secrets import key_secret
 from gatewayz.settings import Settings
@@ -106,6 +107,7 @@ class Container(containers.DeclarativeContainer):
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
     admin_queries = providers.Singleton(PostgresAdminQueries, engine)
+    result_cache = providers.Singleton(infra.result_cache, redis, settings, clock)
 
     # areas: each builds its use cases from the ports above
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
@@ -113,6 +115,8 @@ class Container(containers.DeclarativeContainer):
     health = providers.Container(HealthArea, probes=probes, registry=registry)
     users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
                                 admin_queries=admin_queries)
+    monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
+                                     clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
                                  bus=bus, clock=clock)
     circuit_breakers = providers.Container(

@@ -21,6 +21,7 @@ from adapters.memory.attempts import MemoryAttemptLimiter
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
 from adapters.memory.holds import MemoryHoldStore
+from adapters.memory.result_cache import MemoryResultCache
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
 from adapters.postgres.requests import PostgresRequestLogStore
@@ -32,6 +33,7 @@ from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.redis.holds import RedisHoldStore
+from adapters.redis.result_cache import RedisResultCache
 from adapters.redis.settlements import RedisSettlementStream
 from adapters.system.passwords import Argon2Hasher
 from domain.breaker import BreakerPolicy
@@ -208,3 +210,11 @@ def attempts(client: aioredis.Redis | None, settings: Settings) -> RedisAttemptL
     if client is None:
         return MemoryAttemptLimiter()
     return RedisAttemptLimiter(client, settings.redis_prefix)
+
+
+def result_cache(client: aioredis.Redis | None, settings: Settings,
+                 clock: Clock) -> RedisResultCache | MemoryResultCache:
+    """Computed admin answers (issue 14): shared by every process with Redis, else this process's own."""
+    if client is None:
+        return MemoryResultCache(clock)
+    return RedisResultCache(client, settings.redis_prefix)  # the seed's key names after the prefix

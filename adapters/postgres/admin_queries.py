@@ -4,7 +4,7 @@ PostgreSQL; SQLite keeps money as text, so its sums go through SQLite's own arit
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -275,6 +275,39 @@ class PostgresAdminQueries:
         found = dict(row)
         found["total_cost_usd"] = _money(found["total_cost_usd"])
         return found
+
+    def _epoch(self, column: Any) -> Any:
+        return (func.julianday(column) - 2440587.5) * 86400 if self._sqlite else func.extract("epoch", column)
+
+    async def plot_points(self, where: RequestFilter, *, total: int, max_points: int) -> list[Row]:
+        conditions = _request_conditions(where)
+        tokens = r.c.input_tokens + r.c.output_tokens
+        if total <= max_points:
+            rows = await self._all(select(r.c.created_at, tokens.label("tokens"), r.c.processing_time_ms)
+                                   .select_from(_catalogued()).where(*conditions)
+                                   .order_by(r.c.created_at, r.c.id).limit(max_points))
+            return [{"at": row["created_at"], "tokens": float(row["tokens"]),
+                     "latency": float(row["processing_time_ms"])} for row in rows]
+        epoch = self._epoch(r.c.created_at)
+        span = await self._one(select(func.min(epoch).label("lo"), func.max(epoch).label("hi"))
+                               .select_from(_catalogued()).where(*conditions))
+        lo, hi = float(span["lo"]), float(span["hi"])
+        width = max((hi - lo) / max_points, 1e-6)
+        bucket = func.least(cast(func.floor((epoch - lo) / width), Integer), max_points - 1) if not self._sqlite \
+            else func.min(cast((epoch - lo) / width, Integer), max_points - 1)
+        label = bucket.label("bucket")
+        rows = await self._all(select(label, func.avg(tokens).label("tokens"),
+                                      func.avg(r.c.processing_time_ms).label("latency"))
+                               .select_from(_catalogued()).where(*conditions).group_by(label).order_by(label))
+        return [{"at": datetime.fromtimestamp(lo + (int(row["bucket"]) + 0.5) * width, UTC),
+                 "tokens": round(float(row["tokens"]), 2), "latency": round(float(row["latency"]), 2)}
+                for row in rows]
+
+    async def api_key_by_hash(self, key_hash: str) -> Row | None:
+        rows = await self._all(select(api_keys.c.id, api_keys.c.name, api_keys.c.user_id, api_keys.c.environment,
+                                      api_keys.c.is_active, api_keys.c.created_at)
+                               .where(api_keys.c.key_hash == key_hash))
+        return dict(rows[0]) if rows else None
 
     async def by_provider(self) -> list[Row]:
         n = func.count().label("total_requests")

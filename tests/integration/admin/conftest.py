@@ -40,9 +40,22 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield from fresh_postgres(request.getfixturevalue("admin_template"))
 
 
+ADMIN_API_KEY = "operator-key-0123456789"
+
+
 @pytest.fixture
-async def app(database_url: str) -> AsyncIterator[Running]:
-    async with running_app(database_url) as r:
+def deployment_env(request: pytest.FixtureRequest, database_url: str) -> dict[str, str]:
+    """SQLite alone (in-process caches), or PostgreSQL with Redis under this test's prefix."""
+    env = {"ADMIN_API_KEY": ADMIN_API_KEY}
+    if database_url.startswith("postgresql"):
+        env |= {"REDIS_URL": request.getfixturevalue("redis_url"),
+                "REDIS_PREFIX": request.getfixturevalue("redis_prefix")}
+    return env
+
+
+@pytest.fixture
+async def app(database_url: str, deployment_env: dict[str, str]) -> AsyncIterator[Running]:
+    async with running_app(database_url, **deployment_env) as r:
         yield r
 
 

@@ -32,22 +32,26 @@ async def execute(database_url: str, sql: str, **params: Any) -> list[Any]:
 
 
 class Counter:
-    """Statements and fetched rows through SQLAlchemy's event hooks, for the statement budgets."""
+    """Statements and fetched rows through SQLAlchemy's event hooks, for the statement budgets. The
+    asyncpg adapter's cursor holds a statement's whole result once executed, so its length is the
+    number of rows the database sent."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.statements = 0
         self.rows = 0
         self._engine = engine.sync_engine
-        event.listen(self._engine, "before_cursor_execute", self._count)
+        event.listen(self._engine, "after_cursor_execute", self._count)
 
-    def _count(self, *args: Any) -> None:
+    def _count(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements += 1
+        self.rows += len(getattr(cursor, "_rows", ()) or ())
 
     def reset(self) -> None:
         self.statements = 0
+        self.rows = 0
 
     def close(self) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._count)
+        event.remove(self._engine, "after_cursor_execute", self._count)
 
 
 def now() -> datetime:

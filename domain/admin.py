@@ -3,10 +3,13 @@ aggregates (growth rate, tracking alerts), kept pure so they are unit-tested wit
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
+
+from domain.errors import GatewayError
 
 CENT = Decimal("0.01")
 
@@ -79,3 +82,24 @@ def recommendations(*, total: int, user_without_key: int, anonymous: int, rate: 
     if total and rate < 90:
         found.append("API key tracking is below 90%.")
     return found or [GOOD]
+
+
+class DomainRefused(GatewayError):
+    """#1628: a domain that is not a plain hostname, or a protected one: 400 with the reason."""
+
+    code = "invalid_domain"
+
+
+PROTECTED_EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "protonmail.com")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+
+
+def email_domain(raw: str, protected: tuple[str, ...]) -> str:
+    """Lower-cased and trimmed; labels of [a-z0-9-] with at least one dot, and not protected."""
+    domain = raw.strip().lower()
+    if len(domain) > 253 or not HOSTNAME.fullmatch(domain):
+        raise DomainRefused("Invalid domain")
+    if domain in {p.strip().lower() for p in protected}:
+        raise DomainRefused("Cannot delete protected domain")
+    return domain

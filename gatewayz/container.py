@@ -114,7 +114,8 @@ class Container(containers.DeclarativeContainer):
                                key_directory=key_directory)
     health = providers.Container(HealthArea, probes=probes, registry=registry)
     users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
-                                admin_queries=admin_queries)
+                                admin_queries=admin_queries,
+                                protected_email_domains=settings.provided.protected_email_domains)
     monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
                                      clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,

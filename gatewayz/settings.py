@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
+from domain.admin import PROTECTED_EMAIL_DOMAINS
 from domain.limits import ANONYMOUS_LIMITS, DEFAULT_LIMITS, LimitConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./gatewayz.db"
@@ -77,6 +78,7 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "gatewayz:"
     admin_api_key: str | None = None
+    protected_email_domains: tuple[str, ...] = PROTECTED_EMAIL_DOMAINS
     admin_max_credit_grant: Decimal = Decimal(1000)
     admin_daily_grant_limit: Decimal = Decimal(5000)
     key_secret: str | None = None
@@ -118,6 +120,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             redis_prefix=env.get("REDIS_PREFIX", "gatewayz:"),
             admin_api_key=env.get("ADMIN_API_KEY") or None,
+            protected_email_domains=_list(env, "PROTECTED_EMAIL_DOMAINS") or PROTECTED_EMAIL_DOMAINS,
             admin_max_credit_grant=_decimal(env, "ADMIN_MAX_CREDIT_GRANT", "1000"),
             admin_daily_grant_limit=_decimal(env, "ADMIN_DAILY_GRANT_LIMIT", "5000"),
             key_secret=env.get("GATEWAYZ_KEY_SECRET") or None,

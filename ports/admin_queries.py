@@ -29,6 +29,11 @@ class AdminQueries(Protocol):
 
     async def user_by_key_hash(self, key_hash: str) -> Row | None: ...
 
+    async def users_in_domain(self, domain: str) -> list[Row]:
+        """Not-yet-deleted users whose email ends exactly in `@<domain>` (no subdomains): {id, email,
+        username, created_at, credits}, by id."""
+        ...
+
     async def api_key(self, key_id: int) -> Row | None:
         """The key with its owner (`user`) and `requests_used`; None when there is no such key."""
         ...

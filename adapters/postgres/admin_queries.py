@@ -191,6 +191,15 @@ class PostgresAdminQueries:
             .join(api_keys, api_keys.c.user_id == users.c.id).where(api_keys.c.key_hash == key_hash).limit(1))
         return {**rows[0], "credits": _money(rows[0]["credits"])} if rows else None
 
+    async def users_in_domain(self, domain: str) -> list[Row]:
+        suffix = "%@" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self._all(select(users.c.id, users.c.email, users.c.username, users.c.created_at,
+                                      _credits().label("credits"))
+                               .where(func.lower(users.c.email).like(suffix, escape="\\"),
+                                      users.c.deleted_at.is_(None))
+                               .order_by(users.c.id))
+        return [{**row, "credits": _money(row["credits"])} for row in rows]
+
     async def api_key(self, key_id: int) -> Row | None:
         used = select(func.count()).where(r.c.api_key_id == api_keys.c.id).scalar_subquery()
         rows = await self._all(

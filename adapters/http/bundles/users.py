@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from litestar.di import NamedDependency
 
 from domain.services.admin_directory import AdminDirectory
+from domain.services.delete_domain_users import DeleteDomainUsers
 from domain.services.user_queries import CountUsers, ListUsers, ShowUser
 
 
@@ -16,6 +17,7 @@ class UsersServices:
     list_users: ListUsers
     show_user: ShowUser
     directory: AdminDirectory
+    delete_domain_users: DeleteDomainUsers
 
 
 # what a handler writes to receive it (`users_services: UsersBundle`)

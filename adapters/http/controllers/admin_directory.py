@@ -1,17 +1,19 @@
-"""Admin user aggregates and key lookups (#1601, #1608, #1610, #1613, #1614); the list (#1611) and
-details (#1612) live in admin_users.py. Static segments are declared before `{user_id:int}` takes them."""
+"""Admin user aggregates, key lookups and domain deletion (#1601, #1608, #1610, #1613, #1614, #1628);
+the list (#1611) and details (#1612) live in admin_users.py. Static segments win over `{user_id:int}`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, get
-from litestar.params import FromQuery, QueryParameter
+from litestar import Controller, Request, delete, get
+from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from adapters.http.bundles.users import UsersBundle
 from adapters.http.params import Offset, RowId
 from adapters.http.schemas.admin import api_key_out, moneyish
+
+Domain = Annotated[str, PathParameter(min_length=1, max_length=253, description="An email domain, e.g. spam.org")]
 
 BalanceLimit = Annotated[int, QueryParameter(ge=1, le=10_000, description="Rows per page, at most 10000")]
 Days = Annotated[int, QueryParameter(ge=1, le=365, description="Days of history, 1..365")]
@@ -60,3 +62,23 @@ class AdminDirectoryController(Controller):
     async def api_key(self, users_services: UsersBundle, api_key_id: RowId) -> dict[str, Any]:
         row = await users_services.directory.api_key(api_key_id)
         return {"status": "success", "api_key": api_key_out(row), "timestamp": datetime.now(UTC)}
+
+    @delete("/users/by-domain/{domain:str}", operation_id="admin_users_delete_by_domain", status_code=200)
+    async def delete_by_domain(self, request: Request[Any, Any, Any], users_services: UsersBundle, domain: Domain,
+                               dry_run: FromQuery[bool] = True) -> dict[str, Any]:
+        done = await users_services.delete_domain_users(domain, dry_run=dry_run,
+                                                        admin_id=request.state.principal.user.id)
+        d = done.domain
+        listed = [moneyish(u) for u in done.users]
+        if not done.users:
+            message = f"No users found with email domain: {d}"
+        elif done.dry_run:
+            message = f"DRY RUN: Would delete {len(done.users)} users from domain: {d}"
+        else:
+            message = f"Deleted {len(done.deleted)} users from domain: {d}"
+        body: dict[str, Any] = {"status": "success", "message": message, "dry_run": done.dry_run,
+                                "count": len(done.users) if done.dry_run else len(done.deleted),
+                                "users": listed, "timestamp": datetime.now(UTC)}
+        if not done.dry_run:
+            body["failed"] = done.failed
+        return body

@@ -60,6 +60,12 @@ class AdminQueries(Protocol):
 
     async def by_model(self, provider_id: str | None) -> list[Row]: ...
 
+    async def model_usage(self, *, model_name: str | None, sort_by: str, descending: bool, limit: int,
+                          offset: int) -> tuple[int, list[Row]]:
+        """#1623: completed requests per (model, serving provider), with the offer's prices and the
+        model's context length; (groups, a page of them)."""
+        ...
+
     async def tracking_quality(self, since: datetime) -> Row: ...
 
     async def tracking_trend(self, start: datetime, days: int) -> list[Row]:

@@ -361,6 +361,46 @@ class PostgresAdminQueries:
                            "total_tokens": int(row["input"]) + int(row["output"]),
                            "avg_processing_time_ms": float(row["ms"] or 0)}} for row in rows]
 
+    async def model_usage(self, *, model_name: str | None, sort_by: str, descending: bool, limit: int,
+                          offset: int) -> tuple[int, list[Row]]:
+        tokens = r.c.input_tokens + r.c.output_tokens
+        n = func.count()
+        cost = func.coalesce(func.sum(r.c.cost_usd), 0)
+        conditions = [r.c.status == "completed"]
+        if model_name:
+            conditions.append(func.lower(models.c.name).like(like_contains(model_name), escape="\\"))
+        grouped = (select(
+            r.c.model_id, models.c.id.label("model_identifier"), models.c.name.label("model_name"),
+            r.c.provider.label("provider_slug"), providers.c.name.label("provider_name"),
+            n.label("successful_requests"), cost.label("total_cost_usd"),
+            (cost / n).label("avg_cost_per_request_usd"),
+            func.coalesce(func.sum(r.c.input_tokens), 0).label("total_input_tokens"),
+            func.coalesce(func.sum(r.c.output_tokens), 0).label("total_output_tokens"),
+            func.coalesce(func.sum(tokens), 0).label("total_tokens"),
+            func.avg(r.c.processing_time_ms).label("avg_processing_time_ms"),
+            func.min(r.c.created_at).label("first_request_at"), func.max(r.c.created_at).label("last_request_at"),
+            model_offers.c.input_per_mtok.label("input_price_per_mtok"),
+            model_offers.c.output_per_mtok.label("output_price_per_mtok"), models.c.context_length)
+            .select_from(_catalogued()).where(*conditions)
+            .group_by(r.c.model_id, models.c.id, models.c.name, r.c.provider, providers.c.name,
+                      model_offers.c.input_per_mtok, model_offers.c.output_per_mtok, models.c.context_length)
+            .subquery())
+        key = grouped.c[sort_by]
+        order = [key.desc() if descending else key.asc(), grouped.c.model_id, grouped.c.provider_slug]
+        async with self._engine.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(grouped))).scalar_one()
+            rows = (await conn.execute(select(grouped).order_by(*order).limit(limit).offset(offset))).mappings().all()
+        out = []
+        for row in rows:
+            item = dict(row)
+            for k in ("total_cost_usd", "avg_cost_per_request_usd"):
+                item[k] = _money(item[k])
+            for k in ("input_price_per_mtok", "output_price_per_mtok"):
+                item[k] = None if item[k] is None else _money(item[k])
+            item["avg_processing_time_ms"] = round(float(item["avg_processing_time_ms"] or 0), 2)
+            out.append(item)
+        return int(total), out
+
     async def tracking_quality(self, since: datetime) -> Row:
         keyed, user = r.c.api_key_id.is_not(None), r.c.user_id.is_not(None)
         return dict(await self._one(select(

@@ -19,6 +19,10 @@ from ports.result_cache import CacheUnavailable, ResultCache
 
 SUMMARY_TTL_S = 60
 MAX_PLOT_POINTS = 1000
+USAGE_SORT_FIELDS = frozenset({
+    "model_name", "provider_name", "successful_requests", "total_cost_usd", "avg_cost_per_request_usd",
+    "total_input_tokens", "total_output_tokens", "total_tokens", "avg_processing_time_ms", "first_request_at",
+    "last_request_at"})
 
 
 def summary_key(model_id: int | None, provider_id: str | None, model_name: str | None, start_date: str | None,
@@ -103,6 +107,16 @@ class RequestMonitoring:
 
     async def models(self, provider_id: str | None) -> list[Row]:
         return await self._q.by_model(provider_id or None)
+
+    async def model_usage(self, *, page: int, limit: int, model_name: str | None, sort_by: str,
+                          sort_order: str) -> tuple[int, list[Row], str, str]:
+        """(groups, page rows, the sort field and order actually used: invalid ones fall back silently)."""
+        used_by = sort_by if sort_by in USAGE_SORT_FIELDS else "total_cost_usd"
+        used_order = sort_order if sort_order in ("asc", "desc") else "desc"
+        total, rows = await self._q.model_usage(model_name=model_name or None, sort_by=used_by,
+                                                descending=used_order == "desc", limit=limit,
+                                                offset=(page - 1) * limit)
+        return total, rows, used_by, used_order
 
     async def tracking_quality(self, hours: int) -> Row:
         if not 1 <= hours <= 168:

@@ -25,6 +25,12 @@ RequestsLimit = Annotated[int, QueryParameter(ge=1, le=100_000, description="Row
 KeyLimit = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per page, at most 1000")]
 ExactKey = Annotated[str, QueryParameter(min_length=1, max_length=256, description="The whole API key")]
 Hours = Annotated[int, QueryParameter(ge=1, le=168, description="Hours back, 1..168")]
+Page = Annotated[int, QueryParameter(ge=1, le=10_000_000, description="1-based page")]
+UsageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page, at most 500")]
+SortText = Annotated[str, QueryParameter(max_length=64, description="Invalid values fall back to the default")]
+Page = Annotated[int, QueryParameter(ge=1, le=10_000_000, description="1-based page")]
+UsageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="Rows per page, at most 500")]
+SortText = Annotated[str, QueryParameter(max_length=64, description="Invalid values fall back to the default")]
 TrendDays = Annotated[int, QueryParameter(ge=1, le=30, description="Rolling days, 1..30")]
 
 
@@ -136,6 +142,19 @@ class AdminMonitoringController(Controller):
         rows = await monitoring_services.monitoring.models(provider_id)
         return {"success": True, "data": rows,
                 "metadata": {"total_models": len(rows), "timestamp": _now(), "method": "sql"}}
+
+    @get("/model-usage-analytics", operation_id="admin_model_usage_analytics")
+    async def model_usage(self, monitoring_services: MonitoringBundle, page: Page = 1, limit: UsageLimit = 50,
+                          model_name: ModelName = None, sort_by: SortText = "total_cost_usd",
+                          sort_order: SortText = "desc") -> dict[str, Any]:
+        total, rows, used_by, used_order = await monitoring_services.monitoring.model_usage(
+            page=page, limit=limit, model_name=model_name, sort_by=sort_by, sort_order=sort_order)
+        pages = -(-total // limit)
+        return {"success": True, "data": moneyish(rows),
+                "pagination": {"page": page, "limit": limit, "total_items": total, "total_pages": pages,
+                               "has_next": page < pages, "has_prev": page > 1, "offset": (page - 1) * limit},
+                "filters": {"model_name": model_name, "sort_by": used_by, "sort_order": used_order},
+                "metadata": {"timestamp": _now(), "items_in_page": len(rows)}}
 
 
 class TrackingController(Controller):

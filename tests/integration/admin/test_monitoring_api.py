@@ -213,3 +213,30 @@ async def test_tracking_quality_and_trend(app: Running) -> None:
     empty = (await app.client.get("/admin/monitoring/api-key-tracking-quality", params={"hours": 1},
                                   headers=OPERATOR)).json()
     assert empty["total_requests"] == 0 or empty["alert_status"] in ("ok", "warning", "critical")
+
+
+async def test_model_usage_analytics(app: Running) -> None:
+    h, n = await setup(app)
+    now = datetime.now(UTC)
+    await insert_rows(app, chat_completion_requests, [
+        request(1, n["acme/chat"], "alpha", at=now - timedelta(minutes=2), cost="1", ms=100),
+        request(2, n["acme/chat"], "alpha", at=now - timedelta(minutes=1), cost="2", ms=300),
+        request(3, n["acme/chat"], "alpha", at=now, status="failed", cost="7"),
+        request(4, n["acme/duo"], "beta", at=now, cost="0.5"),
+    ])
+    body = (await app.client.get("/admin/model-usage-analytics", headers=h)).json()
+    top = body["data"][0]
+    assert (top["model_identifier"], top["provider_slug"], top["successful_requests"]) == ("acme/chat", "alpha", 2)
+    assert (top["total_cost_usd"], top["avg_cost_per_request_usd"], top["avg_processing_time_ms"]) == (3, 1.5, 200.0)
+    assert top["input_price_per_mtok"] == 1 and top["context_length"] > 0
+    assert body["pagination"] == {"page": 1, "limit": 50, "total_items": 2, "total_pages": 1, "has_next": False,
+                                  "has_prev": False, "offset": 0}
+    fallback = (await app.client.get("/admin/model-usage-analytics", params={"sort_by": "password", "sort_order": "up",
+                                                                             "limit": 1, "page": 2}, headers=h)).json()
+    assert fallback["filters"] == {"model_name": None, "sort_by": "total_cost_usd", "sort_order": "desc"}
+    assert [d["model_identifier"] for d in fallback["data"]] == ["acme/duo"] and fallback["pagination"]["has_prev"]
+    asc = (await app.client.get("/admin/model-usage-analytics", params={"sort_by": "total_cost_usd",
+                                                                        "sort_order": "asc"}, headers=h)).json()
+    assert [d["model_identifier"] for d in asc["data"]] == ["acme/duo", "acme/chat"]
+    assert (await app.client.get("/admin/model-usage-analytics", params={"limit": 501}, headers=h)).status_code == 422
+    assert (await app.client.get("/admin/model-usage-analytics", params={"page": 0}, headers=h)).status_code == 422

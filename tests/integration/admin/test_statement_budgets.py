@@ -46,6 +46,8 @@ ROUTES: list[tuple[str, dict[str, str], int, int]] = [
     ("/admin/monitoring/chat-requests/providers", {}, 1, 10),
     ("/admin/monitoring/chat-requests/counts", {}, 1, 30),
     ("/admin/monitoring/chat-requests/models", {}, 1, 30),
+    ("/admin/model-usage-analytics", {"sort_by": "total_tokens"}, 2, 51),
+    ("/admin/credit-transactions", {"limit": "100"}, 1, 101),
 ]
 
 

@@ -110,8 +110,9 @@ class Container(containers.DeclarativeContainer):
     result_cache = providers.Singleton(infra.result_cache, redis, settings, clock)
 
     # areas: each builds its use cases from the ports above
+    key_usage = providers.Resource(infra.key_usage, engine, settings)
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
-                               key_directory=key_directory)
+                               key_directory=key_directory, key_usage=key_usage)
     health = providers.Container(HealthArea, probes=probes, registry=registry)
     users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
                                 admin_queries=admin_queries,

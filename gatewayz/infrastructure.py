@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.cache.catalog import CachedCatalog
 from adapters.cache.chat_history import WriteBehindAssistantMessages
+from adapters.cache.key_usage import BufferedKeyUsage
 from adapters.cache.settlement_drainer import SettlementDrainer
 from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
@@ -24,6 +25,7 @@ from adapters.memory.holds import MemoryHoldStore
 from adapters.memory.result_cache import MemoryResultCache
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
+from adapters.postgres.key_usage import PostgresKeyUsageStore
 from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.privy.verifier import JwtPrivyVerifier
 from adapters.providers.upstream import ProviderUpstream
@@ -39,7 +41,7 @@ from adapters.system.passwords import Argon2Hasher
 from domain.breaker import BreakerPolicy
 from domain.services.drain_settlements import DrainSettlements
 from domain.services.post_settlements import PostSettlements
-from gatewayz.settings import Settings
+from gatewayz.settings import Settings, _float
 from ports.breakers import BreakerStore
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
@@ -103,6 +105,17 @@ def breakers(client: aioredis.Redis | None, settings: Settings, policy: BreakerP
 def catalog_providers(source: CatalogSource) -> Callable[[], list[str]]:
     """Breaker listings read the live catalog's provider slugs at call time."""
     return lambda: list(source.current().providers)
+
+
+async def key_usage(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BufferedKeyUsage]:
+    """Keys' `last_used_at`, written behind every KEY_USAGE_FLUSH_SECONDS and on shutdown."""
+    usage = BufferedKeyUsage(PostgresKeyUsageStore(engine),
+                             interval_s=_float(settings.env, "KEY_USAGE_FLUSH_SECONDS", 60.0))
+    usage.start()
+    try:
+        yield usage
+    finally:
+        await usage.stop()
 
 
 async def request_log(engine: AsyncEngine) -> AsyncIterator[WriteBehindRequestLog]:

@@ -12,6 +12,7 @@ from domain.api_keys import KeyScope, Principal, hash_key, looks_like_key, refer
 from domain.errors import AuthenticationRequired, Forbidden, InvalidApiKey
 from ports.accounts import KeyDirectory
 from ports.clock import Clock
+from ports.key_usage import KeyUsage
 
 ANY_SCOPE = "any"
 TRIAL_EXPIRED = "Trial expired"
@@ -22,10 +23,12 @@ _TRIAL = SubscriptionStatus.TRIAL.value
 
 
 class Authenticate:
-    def __init__(self, directory: KeyDirectory, clock: Clock, key_secret: bytes) -> None:
+    def __init__(self, directory: KeyDirectory, clock: Clock, key_secret: bytes,
+                 usage: KeyUsage | None = None) -> None:
         self._directory = directory
         self._clock = clock
         self._secret = key_secret
+        self._usage = usage
 
     async def __call__(self, presented: str | None) -> Principal:
         if not presented:
@@ -41,6 +44,8 @@ class Authenticate:
             raise InvalidApiKey()  # the secret a rotation replaced, after its grace
         if not key.usable_at(now):
             raise InvalidApiKey()
+        if self._usage is not None:
+            self._usage.seen(key.id, now)  # a dict write: `last_used_at` is written behind
         return principal
 
     def admit(self, principal: Principal, *, scope: str, client_ip: str | None, origin_host: str | None) -> None:

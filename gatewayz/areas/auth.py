@@ -15,8 +15,9 @@ class AuthArea(containers.DeclarativeContainer):
     clock = providers.Dependency()
     key_secret = providers.Dependency()
     key_directory = providers.Dependency()
+    key_usage = providers.Dependency()
 
-    authenticate = providers.Singleton(Authenticate, key_directory, clock, key_secret)
+    authenticate = providers.Singleton(Authenticate, key_directory, clock, key_secret, key_usage)
     authorize_admin = providers.Singleton(AuthorizeAdmin, uow, clock)
     bundle = providers.Singleton(AuthServices, authenticate, authorize_admin,
                                  admin_api_key=settings.provided.admin_api_key)

@@ -11,15 +11,18 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.accounts import MemoryKeyDirectory
+from adapters.memory.key_usage import MemoryKeyUsageStore
 from adapters.memory.requests import MemoryRequestLogStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import MemoryUnitOfWorkFactory
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.engine import create_engine
+from adapters.postgres.key_usage import PostgresKeyUsageStore
 from adapters.postgres.requests import PostgresRequestLogStore
 from adapters.postgres.tables import users
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from ports.accounts import KeyDirectory
+from ports.key_usage import KeyUsageStore
 from ports.requests import RequestLogStore
 from ports.uow import UnitOfWorkFactory
 
@@ -35,6 +38,7 @@ class Backend:
     directory: KeyDirectory
     deactivate_user: Callable[[int], Awaitable[None]]
     requests: RequestLogStore  # the request log the ledger's completeness check reads
+    key_usage: KeyUsageStore
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,7 +58,7 @@ async def backend(database_url: str | None) -> AsyncIterator[Backend]:
             store.users[user_id] = msgspec.structs.replace(store.users[user_id], is_active=False)
 
         yield Backend("memory", MemoryUnitOfWorkFactory(store), MemoryKeyDirectory(store), deactivate_in_memory,
-                      MemoryRequestLogStore(store))
+                      MemoryRequestLogStore(store), MemoryKeyUsageStore(store))
         return
     engine: AsyncEngine = create_engine(database_url)
 
@@ -64,7 +68,7 @@ async def backend(database_url: str | None) -> AsyncIterator[Backend]:
 
     try:
         yield Backend(engine.dialect.name, PostgresUnitOfWorkFactory(engine), PostgresKeyDirectory(engine),
-                      deactivate_in_sql, PostgresRequestLogStore(engine))
+                      deactivate_in_sql, PostgresRequestLogStore(engine), PostgresKeyUsageStore(engine))
     finally:
         await engine.dispose()
 

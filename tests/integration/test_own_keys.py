@@ -165,3 +165,18 @@ async def test_more_than_the_cap_of_active_standard_keys_is_400(app_env: dict[st
         await create(app, primary, name="second")
         third = await app.client.post(KEYS, json={"name": "third"}, headers=bearer(primary))
         assert (third.status_code, third.json()) == (400, {"detail": "Maximum of 2 active API keys reached"})
+
+
+async def test_last_used_at_shows_when_each_key_was_last_used(app: Running) -> None:
+    _, primary = await registered(app)
+    spare = await create(app, primary, name="spare")
+    listed = (await app.client.get(KEYS, headers=bearer(primary))).json()["keys"]
+    assert all(k["last_used_at"] is None for k in listed)  # written behind: nothing yet
+    await (await app.service("key_usage")).flush()
+    by_name = {k["name"]: k for k in (await app.client.get(KEYS, headers=bearer(primary))).json()["keys"]}
+    assert by_name["Primary Key"]["last_used_at"] is not None
+    assert by_name["spare"]["last_used_at"] is None  # never presented
+    assert (await app.client.get(KEYS, headers=bearer(str(spare["api_key"])))).status_code == 200
+    await (await app.service("key_usage")).flush()
+    by_name = {k["name"]: k for k in (await app.client.get(KEYS, headers=bearer(primary))).json()["keys"]}
+    assert by_name["spare"]["last_used_at"] is not None

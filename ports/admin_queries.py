@@ -42,6 +42,10 @@ class AdminQueries(Protocol):
 
     async def monitor(self, now: datetime) -> Row: ...
 
+    async def trial_analytics(self, now: datetime) -> Row:
+        """#1607 in one statement: trial counts and each trial user's requests inside their trial window."""
+        ...
+
     async def chat_requests(self, where: RequestFilter, *, limit: int, offset: int,
                             api_key_id: int | None = None) -> tuple[int, list[Row]]: ...
 

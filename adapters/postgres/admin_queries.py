@@ -251,6 +251,29 @@ class PostgresAdminQueries:
                 "user_metrics": [{**row, "cost": _money(row["cost"]), "credits": _money(row["credits"])}
                                  for row in top]}
 
+    async def trial_analytics(self, now: datetime) -> Row:
+        trial = users.alias("trial_user")
+        usage = (select(r.c.user_id, func.sum(r.c.input_tokens + r.c.output_tokens).label("tokens"),
+                        func.count().label("requests"), func.sum(r.c.cost_usd).label("credits"))
+                 .join(trial, trial.c.id == r.c.user_id)
+                 .where(trial.c.trial_started_at.is_not(None), r.c.created_at >= trial.c.trial_started_at,
+                        or_(trial.c.trial_expires_at.is_(None), r.c.created_at < trial.c.trial_expires_at))
+                 .group_by(r.c.user_id).subquery())
+        expired = or_(users.c.trial_expires_at.is_(None), users.c.trial_expires_at <= now)
+        row = await self._one(
+            select(func.count().label("total"),
+                   func.count().filter(users.c.trial_expires_at > now).label("active"),
+                   func.count().filter(expired).label("expired"),
+                   func.count().filter(users.c.trial_converted_at.is_not(None)).label("converted"),
+                   func.count().filter(and_(expired, users.c.trial_converted_at.is_(None))).label("pending"),
+                   func.sum(users.c.trial_credits).label("allocated"),
+                   func.coalesce(func.sum(usage.c.tokens), 0).label("tokens"),
+                   func.coalesce(func.sum(usage.c.requests), 0).label("requests"),
+                   func.sum(usage.c.credits).label("credits"))
+            .select_from(users.outerjoin(usage, usage.c.user_id == users.c.id))
+            .where(users.c.trial_started_at.is_not(None)))
+        return {**row, "allocated": _money(row["allocated"]), "credits": _money(row["credits"])}
+
     # request monitoring
 
     async def chat_requests(self, where: RequestFilter, *, limit: int, offset: int,

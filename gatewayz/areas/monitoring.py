@@ -1,4 +1,4 @@
-"""Request monitoring and the platform overview (#1602, #1616-#1622, #1634, #1635)."""
+"""Request monitoring and the platform overview (#1602, #1607, #1616-#1623, #1634, #1635)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from adapters.http.area import Area
 from adapters.http.bundles.monitoring import MonitoringServices
 from adapters.http.controllers.admin_monitoring import AdminMonitoringController, TrackingController
 from domain.services.request_monitoring import RequestMonitoring
+from domain.services.trial_analytics import TrialAnalytics
 
 
 class MonitoringArea(containers.DeclarativeContainer):
@@ -17,7 +18,8 @@ class MonitoringArea(containers.DeclarativeContainer):
     key_secret = providers.Dependency()
 
     monitoring = providers.Singleton(RequestMonitoring, admin_queries, result_cache, clock, key_secret)
-    bundle = providers.Singleton(MonitoringServices, monitoring)
+    trial_analytics = providers.Singleton(TrialAnalytics, admin_queries, result_cache, clock)
+    bundle = providers.Singleton(MonitoringServices, monitoring, trial_analytics)
 
 
 HTTP = Area("monitoring", [AdminMonitoringController, TrackingController])

@@ -60,6 +60,10 @@ class AdminMonitoringController(Controller):
                 "credits": u["credits"]} for u in m["user_metrics"]},
         })}
 
+    @get("/trial/analytics", operation_id="admin_trial_analytics")
+    async def trial_analytics(self, monitoring_services: MonitoringBundle) -> dict[str, Any]:
+        return {"success": True, "analytics": await monitoring_services.trial_analytics()}
+
     @get("/monitoring/chat-requests", operation_id="admin_chat_requests")
     async def chat_requests(self, monitoring_services: MonitoringBundle, model_id: ModelId = None,
                             provider_id: ProviderId = None, model_name: ModelName = None,

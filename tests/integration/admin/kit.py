@@ -16,9 +16,13 @@ async def insert_rows(r: Running, table: Any, rows: list[dict[str, Any]]) -> Non
     if not rows:
         return
     engine: AsyncEngine = await r.service("engine")
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:  # an executemany needs one set of columns
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
     async with engine.begin() as conn:
-        for start in range(0, len(rows), 5000):
-            await conn.execute(insert(table), rows[start:start + 5000])
+        for group in shapes.values():
+            for start in range(0, len(group), 5000):
+                await conn.execute(insert(table), group[start:start + 5000])
 
 
 async def execute(database_url: str, sql: str, **params: Any) -> list[Any]:

@@ -120,7 +120,8 @@ class Container(containers.DeclarativeContainer):
     monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
                                      clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
-                                 bus=bus, clock=clock)
+                                 bus=bus, clock=clock, uow=uow, registry=registry,
+                                 catalog_ttl_s=settings.provided.catalog_cache_ttl_s)
     circuit_breakers = providers.Container(
         BreakersArea, breaker_store=breaker_store, breakers=breakers, breaker_providers=breaker_providers,
         clock=clock, policy=breaker_policy, metrics=inference_metrics)

@@ -79,6 +79,7 @@ class Settings:
     redis_prefix: str = "gatewayz:"
     admin_api_key: str | None = None
     protected_email_domains: tuple[str, ...] = PROTECTED_EMAIL_DOMAINS
+    catalog_cache_ttl_s: int = 1800
     admin_max_credit_grant: Decimal = Decimal(1000)
     admin_daily_grant_limit: Decimal = Decimal(5000)
     key_secret: str | None = None
@@ -121,6 +122,7 @@ class Settings:
             redis_prefix=env.get("REDIS_PREFIX", "gatewayz:"),
             admin_api_key=env.get("ADMIN_API_KEY") or None,
             protected_email_domains=_list(env, "PROTECTED_EMAIL_DOMAINS") or PROTECTED_EMAIL_DOMAINS,
+            catalog_cache_ttl_s=int(env.get("CATALOG_CACHE_TTL") or 1800),
             admin_max_credit_grant=_decimal(env, "ADMIN_MAX_CREDIT_GRANT", "1000"),
             admin_daily_grant_limit=_decimal(env, "ADMIN_DAILY_GRANT_LIMIT", "5000"),
             key_secret=env.get("GATEWAYZ_KEY_SECRET") or None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar.di import NamedDependency
 
+from domain.services.catalog_cache import CatalogCache
 from domain.services.model_queries import GetModel, ListModels
 
 
@@ -13,6 +14,7 @@ from domain.services.model_queries import GetModel, ListModels
 class ModelsServices:
     list_models: ListModels
     get_model: GetModel
+    catalog_cache: CatalogCache
 
 
 # what a handler writes to receive it (`models_services: ModelsBundle`)

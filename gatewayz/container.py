@@ -108,6 +108,8 @@ class Container(containers.DeclarativeContainer):
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
     admin_queries = providers.Singleton(PostgresAdminQueries, engine)
     result_cache = providers.Singleton(infra.result_cache, redis, settings, clock)
+    hub_cache = providers.Singleton(infra.hub_cache, redis, settings, clock)
+    model_hub = providers.Singleton(infra.model_hub, settings)
 
     # areas: each builds its use cases from the ports above
     key_usage = providers.Resource(infra.key_usage, engine, settings)
@@ -121,7 +123,8 @@ class Container(containers.DeclarativeContainer):
                                      clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
                                  bus=bus, clock=clock, uow=uow, registry=registry,
-                                 catalog_ttl_s=settings.provided.catalog_cache_ttl_s)
+                                 catalog_ttl_s=settings.provided.catalog_cache_ttl_s, model_hub=model_hub,
+                                 hub_cache=hub_cache)
     circuit_breakers = providers.Container(
         BreakersArea, breaker_store=breaker_store, breakers=breakers, breaker_providers=breaker_providers,
         clock=clock, policy=breaker_policy, metrics=inference_metrics)

@@ -10,6 +10,7 @@ from adapters.http.controllers.admin_catalog import AdminCatalogController
 from adapters.http.controllers.models import ModelsController
 from adapters.prometheus.catalog_cache import PrometheusCatalogCacheMetrics
 from domain.services.catalog_cache import CatalogCache
+from domain.services.hub_metadata import HubMetadata
 from domain.services.load_catalog import LoadCatalog
 from domain.services.model_queries import GetModel, ListModels
 
@@ -22,13 +23,16 @@ class ModelsArea(containers.DeclarativeContainer):
     uow = providers.Dependency()
     registry = providers.Dependency()
     catalog_ttl_s = providers.Dependency()
+    model_hub = providers.Dependency()
+    hub_cache = providers.Dependency()
 
     load_catalog = providers.Singleton(LoadCatalog, catalog_repository, bus, clock)
     list_models = providers.Singleton(ListModels, catalog_source)
     get_model = providers.Singleton(GetModel, catalog_source)
     catalog_cache = providers.Singleton(CatalogCache, catalog_source, bus, uow, clock,
                                         providers.Singleton(PrometheusCatalogCacheMetrics, registry), catalog_ttl_s)
-    bundle = providers.Singleton(ModelsServices, list_models, get_model, catalog_cache)
+    hub_metadata = providers.Singleton(HubMetadata, model_hub, hub_cache, uow, clock)
+    bundle = providers.Singleton(ModelsServices, list_models, get_model, catalog_cache, hub_metadata)
 
 
 HTTP = Area("models", [ModelsController, AdminCatalogController])

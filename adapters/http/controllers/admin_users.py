@@ -10,14 +10,15 @@ from litestar.params import FromQuery
 from adapters.http.bundles.users import UsersBundle
 from adapters.http.controllers.admin_directory import Email, KeyFilter
 from adapters.http.params import Limit10000, Offset, RowId
+from adapters.http.schemas.admin import key_details, moneyish
 from adapters.http.schemas.admin_users import (
-    ApiKeyOut,
     Pagination,
     UserDetailsOut,
     UserOut,
     UsersCountOut,
     UsersPageOut,
     transaction_out,
+    user_details,
 )
 
 
@@ -54,9 +55,10 @@ class AdminUsersController(Controller):
     async def show(self, users_services: UsersBundle, user_id: RowId) -> UserDetailsOut:
         details = await users_services.show_user(user_id)
         return UserDetailsOut(
-            status="success", user=UserOut.of(details.user),
-            api_keys=[ApiKeyOut.of(k) for k in details.api_keys],
-            recent_usage=[transaction_out(t) for t in details.recent_transactions],
+            status="success", user=user_details(details.user),
+            api_keys=[key_details(k) for k in details.api_keys],
+            recent_usage=moneyish(await users_services.directory.recent_requests(user_id)),
+            recent_transactions=[transaction_out(t) for t in details.recent_transactions],
             recent_activity=[{"event_type": e.event_type, "api_key_id": e.api_key_id, "details": e.details,
                               "created_at": e.created_at} for e in details.recent_activity],
             timestamp=datetime.now(UTC),

@@ -7,6 +7,7 @@ from typing import Any
 
 from adapters.http.schemas.money import money
 from domain.admin import key_display
+from domain.api_keys import ApiKey
 
 
 def moneyish(value: Any) -> Any:
@@ -35,3 +36,13 @@ def api_key_out(row: dict[str, Any]) -> dict[str, Any]:
                  "credits": money(Decimal(str(row["u_credits"] or 0))), "is_active": bool(row["u_active"]),
                  "role": row["u_role"], "subscription_status": row["u_status"], "created_at": row["u_created"]},
     }
+
+
+def key_details(k: ApiKey) -> dict[str, Any]:
+    """A key in #1612's list: display form and settings, never the secret or its HMAC."""
+    return {"id": k.id, "api_key": key_display(k.prefix, k.last4), "key_name": k.name, "prefix": k.prefix,
+            "last4": k.last4, "environment": k.environment, "environment_tag": k.environment, "kind": k.kind,
+            "is_active": k.is_active, "is_primary": k.is_primary, "scopes": list(k.scopes),
+            "ip_allowlist": list(k.ip_allowlist), "domain_referrers": list(k.domain_referrers),
+            "expires_at": k.expires_at, "last_used_at": k.last_used_at, "created_at": k.created_at,
+            "revoked_at": k.revoked_at}

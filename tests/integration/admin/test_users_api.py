@@ -154,3 +154,17 @@ async def test_non_admin_is_403(app: Running) -> None:
         response = await app.client.get(path, headers=bearer(key))
         assert response.status_code == 403 and response.json()["detail"] == "Admin access required"
         assert (await app.client.get(path)).status_code == 401
+
+
+async def test_details_show_request_rows_and_keys_in_display_form(app: Running) -> None:
+    h = await admin(app)
+    uid, key = await app.user("detail@x.org", credits=1)
+    now = datetime.now(UTC)
+    await insert_rows(app, chat_completion_requests, [
+        dict(request_id=f"d{i}", user_id=uid, model="m", status="completed", created_at=now - timedelta(minutes=i))
+        for i in range(12)])
+    body = (await app.client.get(f"/admin/users/{uid}", headers=h)).json()
+    assert [r["request_id"] for r in body["recent_usage"]] == [f"d{i}" for i in range(10)]
+    assert body["api_keys"][0]["api_key"] == f"{key[:12]}…{key[-4:]}" and key not in str(body)
+    assert body["user"]["subscription_status"] and "password_hash" not in body["user"]
+    assert (await app.client.get("/admin/users/999999", headers=h)).json()["detail"] == "User not found"

@@ -5,11 +5,13 @@ audit record per deleted user naming the admin."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from adapters.postgres.tables import audit_log, users
 from domain.audit import ACCOUNT_DELETED
-from tests.harness import Running, bearer
+from tests.harness import Running, bearer, running_app
 
 PATH = "/admin/users/by-domain/"
 
@@ -20,7 +22,7 @@ async def emails(r: Running) -> set[str]:
         return {e for (e,) in (await conn.execute(select(users.c.email).where(users.c.deleted_at.is_(None)))).all()}
 
 
-async def test_domain_deletion(app: Running) -> None:
+async def test_domain_deletion(app: Running, database_url: str, deployment_env: dict[str, str]) -> None:
     admin_id, admin_key = await app.user("root@admin.test", admin=True)
     h = bearer(admin_key)
     doomed = {}
@@ -44,9 +46,18 @@ async def test_domain_deletion(app: Running) -> None:
     none = (await app.client.delete(PATH + "nobody.example", headers=h)).json()
     assert none["message"] == "No users found with email domain: nobody.example" and none["count"] == 0
 
-    for _, key in doomed.values():
-        assert (await app.client.get("/user/balance", headers=bearer(key))).status_code == 200
-    done = (await app.client.delete(PATH + "spam.org", headers=h, params={"dry_run": "false"})).json()
+    async with running_app(database_url, **deployment_env) as other:
+        for _, key in doomed.values():  # both processes hold the keys in their key caches
+            assert (await app.client.get("/user/balance", headers=bearer(key))).status_code == 200
+            assert (await other.client.get("/user/balance", headers=bearer(key))).status_code == 200
+        done = (await app.client.delete(PATH + "spam.org", headers=h, params={"dry_run": "false"})).json()
+        if "REDIS_URL" in deployment_env:  # the revocation broadcast reaches the other process
+            for _, key in doomed.values():
+                for _ in range(100):
+                    if (await other.client.get("/user/balance", headers=bearer(key))).status_code == 401:
+                        break
+                    await asyncio.sleep(0.05)
+                assert (await other.client.get("/user/balance", headers=bearer(key))).status_code == 401
     assert done["message"] == "Deleted 2 users from domain: spam.org" and done["failed"] == []
     assert await emails(app) == before - {"a@spam.org", "b@spam.org"}
     for _, key in doomed.values():

@@ -152,7 +152,7 @@ class Container(containers.DeclarativeContainer):
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "accounts", "analytics", "chat_history")
+         "credits", "accounts", "analytics", "chat_history", "monitoring")
 
 
 def build_container(settings: Settings) -> Container:

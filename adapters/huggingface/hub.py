@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, RepositoryNotFoundError
 
 from domain.errors import NotFound, UpstreamFailed
 
@@ -30,7 +30,7 @@ class HuggingFaceHub:
         try:
             async with asyncio.timeout(self._timeout + 1):
                 return await asyncio.to_thread(self._fetch, repo_id)
-        except RepositoryNotFoundError as exc:
+        except (RepositoryNotFoundError, HFValidationError) as exc:  # an id the Hub cannot hold is not there either
             raise NotFound("Model not found on Hugging Face") from exc
         except HfHubHTTPError as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -39,7 +39,5 @@ class HuggingFaceHub:
             raise UpstreamFailed(f"Hugging Face answered {status}", status=502) from exc
         except (TimeoutError, OSError) as exc:
             raise UpstreamFailed("Hugging Face did not answer in time", status=502) from exc
-        except Exception as exc:  # the client's own transport errors (httpx) carry no common base
-            if "Timeout" in type(exc).__name__ or "Connect" in type(exc).__name__:
-                raise UpstreamFailed("Hugging Face did not answer in time", status=502) from exc
-            raise
+        except Exception as exc:  # the client's transport errors (httpx) and anything else: the Hub failed
+            raise UpstreamFailed(f"Hugging Face failed: {type(exc).__name__}", status=502) from exc

@@ -207,11 +207,15 @@ class StreamedAnswer:
     def __init__(self) -> None:
         self._text: list[str] = []
         self._calls: dict[int, dict[str, Any]] = {}
+        self.finish_reason: str | None = None  # the response cache keeps only finished answers
 
     def add(self, data: dict[str, Any]) -> None:
         """One chunk's deltas (not `Chunk.text`, which also counts tool-call arguments for usage)."""
         for choice in data.get("choices") or ():
             delta = choice.get("delta") if isinstance(choice, dict) else None
+            finish = choice.get("finish_reason") if isinstance(choice, dict) else None
+            if isinstance(finish, str) and finish:
+                self.finish_reason = finish
             if not isinstance(delta, dict):
                 continue
             content = delta.get("content")
@@ -238,3 +242,10 @@ class StreamedAnswer:
 
     def text(self) -> str:
         return _joined("".join(self._text), [self._calls[i] for i in sorted(self._calls)])
+
+    def message(self) -> dict[str, Any]:
+        """The assembled assistant message, as a whole completion would carry it."""
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self._text) or None}
+        if self._calls:
+            message["tool_calls"] = [self._calls[i] for i in sorted(self._calls)]
+        return message

@@ -40,6 +40,7 @@ class InferenceRequest(msgspec.Struct, kw_only=True):
     anthropic_body: dict[str, Any] | None = None  # original Messages body, for Anthropic-native providers
     request_id: str | None = None     # the gateway's id, when the inbound side assigned one already
     client_request_id: str | None = None  # the client's X-Request-Id, kept on the request row
+    cache_bypass: bool = False        # `X-Gatewayz-Cache: bypass` or `Cache-Control: no-cache` (read only when caching)
 
 
 class Completion(msgspec.Struct, kw_only=True):

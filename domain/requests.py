@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -26,3 +27,4 @@ class RequestRecord(msgspec.Struct, frozen=True, kw_only=True):
     usage_estimated: bool = False
     operation: str = "chat"
     client_request_id: str | None = None  # the client's own X-Request-Id (not unique; ours is request_id)
+    metadata: dict[str, Any] | None = None  # the response cache's seed keys: butter_cache_hit, actual_cost_usd

@@ -20,6 +20,7 @@ from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.activity import PostgresActivityQueries
 from adapters.postgres.admin_queries import PostgresAdminQueries
+from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
 from adapters.postgres.limits import PostgresLimitConfigRepository
@@ -35,6 +36,7 @@ from domain.services.post_settlements import PostSettlements
 from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
+from gatewayz import response_cache
 from gatewayz.areas.accounts import AccountsArea
 from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
@@ -110,6 +112,8 @@ class Container(containers.DeclarativeContainer):
     result_cache = providers.Singleton(infra.result_cache, redis, settings, clock)
     hub_cache = providers.Singleton(infra.hub_cache, redis, settings, clock)
     model_hub = providers.Singleton(infra.model_hub, settings)
+    response_caching = providers.Singleton(response_cache.response_caching, settings, redis, registry, clock)
+    cache_usage = providers.Singleton(PostgresCacheUsageStore, engine)
 
     # areas: each builds its use cases from the ports above
     key_usage = providers.Resource(infra.key_usage, engine, settings)
@@ -134,7 +138,7 @@ class Container(containers.DeclarativeContainer):
         metrics=inference_metrics, settlement_metrics=settlement_metrics, provider_timings=provider_timings,
         request_log=request_log, settlements=settlements, holds=holds, rate_limiter=rate_limiter,
         limit_configs=limit_configs, admission=admission_settings, chat_history_store=chat_history_store,
-        assistant_messages=assistant_messages)
+        assistant_messages=assistant_messages, response_caching=response_caching)
     limits = providers.Container(LimitsArea, key_directory=key_directory, limit_configs=limit_configs, bus=bus,
                                  clock=clock, key_secret=key_secret, admission=admission_settings)
     diagnostics = providers.Container(DiagnosticsArea, provider_timings=provider_timings, gate=gate)
@@ -146,7 +150,8 @@ class Container(containers.DeclarativeContainer):
     credits = providers.Container(CreditsArea, settings=settings, uow=uow, clock=clock, bus=bus, holds=holds,
                                   key_directory=key_directory, key_secret=key_secret)
     analytics = providers.Container(AnalyticsArea, settings=settings, analytics_queue=analytics_queue,
-                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret)
+                                    rate_limiter=rate_limiter, clock=clock, key_secret=key_secret,
+                                    cache_usage=cache_usage, catalog_source=catalog_source)
     chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
                                        throughput_store=throughput_store, uow=uow, clock=clock)
 

@@ -338,3 +338,7 @@ password_reset_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("requester_ip", String(64)),
 )
+
+# issue 16, the response cache: what a request row says about it (the seed's `butter_cache_hit`,
+# `actual_cost_usd`), read by the cache analytics
+chat_completion_requests.append_column(Column("metadata", JSON))

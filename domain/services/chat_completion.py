@@ -1,7 +1,11 @@
 """ChatCompletion: the request pipeline every inference route shares.
 
 1 authenticate (done by the inbound guard: the caller arrives resolved), 2 resolve, 3 admit,
-4 hold, 5 dispatch, 6 stream or return, 7 settle (always, in `finally`)."""
+4 hold, 5 dispatch, 6 stream or return, 7 settle (always, in `finally`).
+
+With the response cache on, 3a looks the answer up after admission: a hit replays it (no hold, no
+provider, no charge) and a completed miss is stored after its settlement. With it off (`cache` None)
+the pipeline does no cache work."""
 
 from __future__ import annotations
 
@@ -18,10 +22,21 @@ from domain.errors import AuthenticationRequired
 from domain.inference import Caller, Chunk, Completion, InferenceRequest, Usage, estimate_tokens
 from domain.limits import Admission, rate_limit_headers
 from domain.requests import RequestRecord
+from domain.response_cache import (
+    COMPLETE,
+    MISS_METADATA,
+    CachedAnswer,
+    CacheStatus,
+    from_completion,
+    hit_metadata,
+    replayed_chunks,
+    replayed_completion,
+)
 from domain.routing import Route, candidate_routes, check_anonymous, resolve_model
 from domain.services.admit_request import AdmitRequest
 from domain.services.dispatch import Dispatch, OpenedStream
 from domain.services.hold_credits import HoldCredits
+from domain.services.response_caching import ResponseCaching
 from domain.services.session_history import SessionHistory
 from domain.services.settle_request import SettleRequest
 from domain.upstream import UpstreamError
@@ -49,6 +64,8 @@ class Reply(msgspec.Struct, kw_only=True):
     elapsed_s: float
     limit_headers: dict[str, str]
     finish: Callable[[], Awaitable[None]]
+    cache: str = CacheStatus.DISABLED
+    savings: Decimal | None = None  # a cache hit: what the original answer cost (and this one did not)
 
 
 class StreamReply(msgspec.Struct, kw_only=True):
@@ -63,6 +80,7 @@ class StreamReply(msgspec.Struct, kw_only=True):
     chunks: AsyncIterator[Chunk]
     limit_headers: dict[str, str]
     upstream_s: float = 0.0  # waiting on providers until the first chunk, failed attempts included
+    cache: str = CacheStatus.DISABLED
 
 
 class _Billed(msgspec.Struct, kw_only=True):
@@ -86,14 +104,18 @@ class _Context(msgspec.Struct, kw_only=True):
     held: Decimal | None = None
     session_id: int | None = None                 # chat history: the session the answer goes to
     answer: StreamedAnswer | str | None = None
+    cache_key: str | None = None                  # a cache miss to store once completed
+    streamed: StreamedAnswer | None = None        # a streamed miss, assembled for the cache
 
 
 class ChatCompletion:
     def __init__(self, catalog: CatalogSource, upstream: Upstream, dispatch: Dispatch, request_log: RequestLog,
                  metrics: InferenceMetrics, clock: Clock, ids: IdGenerator, hold: HoldCredits,
                  settle: SettleRequest, admit: AdmitRequest, anonymous_models: frozenset[str] = frozenset(),
-                 history: SessionHistory | None = None) -> None:
+                 history: SessionHistory | None = None, cache: ResponseCaching | None = None) -> None:
         self._history = history
+        self._cache = cache
+        self.caching = cache is not None  # the inbound side reads the bypass headers only then
         self._admit = admit
         self._catalog = catalog
         self._upstream = upstream
@@ -117,6 +139,18 @@ class ChatCompletion:
             ctx.model, routes = self._resolve(request, caller)                      # 2 resolve
             ctx.model_id = ctx.model.id
             ctx.admission = await self._admit(caller, request)                      # 3 admit
+            cache = CacheStatus.DISABLED
+            if self._cache is not None:                                              # 3a cache
+                lookup = await self._cache.lookup(caller, ctx.model.id, request, bypass=request.cache_bypass)
+                cache = lookup.status
+                if lookup.answer is not None:
+                    replay = self._replay(ctx, lookup.answer)
+                    if replay is not None:
+                        return replay
+                    cache = CacheStatus.MISS
+                ctx.cache_key = lookup.key
+                if lookup.key is not None and request.stream:
+                    ctx.streamed = StreamedAnswer()
             ctx.held = await self._hold(caller, ctx.request_id, ctx.model, routes, request)  # 4 hold
             if request.stream:
                 opened = await self._dispatch.open_stream(routes, request)          # 5 dispatch
@@ -125,7 +159,8 @@ class ChatCompletion:
                     chunks = _tapped(ctx, chunks)
                 return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=opened.provider,
                                    offer=opened.offer, ttfb_s=opened.ttfb_s, chunks=chunks,
-                                   upstream_s=opened.upstream_s, limit_headers=rate_limit_headers(ctx.admission))
+                                   upstream_s=opened.upstream_s, limit_headers=rate_limit_headers(ctx.admission),
+                                   cache=cache)
             served = await self._dispatch.infer(routes, request)                     # 5 dispatch
         except BaseException as exc:
             await self._shielded(self._settle(ctx, None, None, None, exc, produced_output=False))  # 7 (release)
@@ -143,12 +178,75 @@ class ChatCompletion:
             if not settled:
                 settled = True
                 await self._close(ctx, billed, served.provider, usage)
+                if ctx.cache_key is not None:
+                    await self._keep(ctx.cache_key, billed, from_completion(
+                        served.completion.body, usage, served.provider.slug, billed.record.cost_usd or Decimal(0)))
 
         return Reply(request_id=ctx.request_id, model=ctx.model, provider=served.provider, offer=served.offer,
                      completion=served.completion, upstream_s=served.upstream_s,
                      cost=self._settle_billing.cost(served.offer, usage),
                      elapsed_s=self._clock.monotonic() - ctx.started,
-                     limit_headers=rate_limit_headers(ctx.admission), finish=finish)  # 6 return
+                     limit_headers=rate_limit_headers(ctx.admission), finish=finish, cache=cache)  # 6 return
+
+    async def _keep(self, key: str, billed: _Billed, answer: CachedAnswer | None) -> None:
+        """Store a completed, charged, complete answer (never a failure or a settlement that failed)."""
+        if (self._cache is not None and answer is not None and billed.record.status == "completed"
+                and billed.record.cost_usd is not None):
+            await self._cache.store(key, answer)
+
+    def _replay(self, ctx: _Context, answer: CachedAnswer) -> Reply | StreamReply | None:
+        """A hit: the kept answer in the route's shape, free. Its row (cost 0, the seed's metadata) and
+        the lease are settled when it has been sent. None when its provider left the catalog (a miss)."""
+        assert ctx.model is not None and ctx.admission is not None
+        provider = self._catalog.current().providers.get(answer.provider)
+        if provider is None:
+            return None
+        offer = next((o for o in ctx.model.offers if o.provider == provider.slug), None) or Offer(
+            provider=provider.slug, native_id=ctx.model.id, input_per_mtok=None, output_per_mtok=None)
+        now = self._clock.now()
+        created = int(now.timestamp())
+        elapsed = self._clock.monotonic() - ctx.started
+        record = RequestRecord(
+            request_id=ctx.request_id, created_at=now, model=ctx.model_id, status="completed",
+            user_id=ctx.caller.user_id, api_key_id=ctx.caller.api_key_id, provider=provider.slug,
+            input_tokens=answer.prompt_tokens, output_tokens=answer.completion_tokens,
+            processing_time_ms=int(elapsed * 1000), cost_usd=Decimal(0), operation=ctx.request.operation.value,
+            client_request_id=ctx.request.client_request_id, metadata=hit_metadata(answer.cost))
+        billed = _Billed(record=record, elapsed_s=elapsed)
+        headers = rate_limit_headers(ctx.admission)
+        if ctx.request.stream:
+            record = msgspec.structs.replace(record, time_to_first_token_ms=int(elapsed * 1000))
+            chunks = self._replayed(ctx, msgspec.structs.replace(billed, record=record), answer)
+            if ctx.session_id is not None:
+                chunks = _tapped(ctx, chunks)
+            return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=provider, offer=offer, ttfb_s=0.0,
+                               chunks=chunks, limit_headers=headers, cache=CacheStatus.HIT)
+        completion = replayed_completion(answer, request_id=ctx.request_id, model=ctx.model.id, created=created)
+        if ctx.session_id is not None:
+            ctx.answer = answer_text(completion.body)
+        settled = False
+
+        async def finish() -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                await self._close(ctx, billed, None, Usage())  # a hit uses no tokens of the token windows
+
+        return Reply(request_id=ctx.request_id, model=ctx.model, provider=provider, offer=offer,
+                     completion=completion, upstream_s=0.0, cost=Decimal(0), elapsed_s=elapsed,
+                     limit_headers=headers, finish=finish, cache=CacheStatus.HIT, savings=answer.cost)
+
+    async def _replayed(self, ctx: _Context, billed: _Billed, answer: CachedAnswer) -> AsyncIterator[Chunk]:
+        assert ctx.model is not None
+        try:
+            for chunk in replayed_chunks(answer, request_id=ctx.request_id, model=ctx.model.id,
+                                         created=int(billed.record.created_at.timestamp())):
+                if chunk.usage is not None:
+                    _attach_cost(chunk, Decimal(0))
+                    chunk.data["gateway_usage"] = {"cost_usd": Decimal(0), "cache_savings_usd": answer.cost}
+                yield chunk
+        finally:
+            await self._shielded(self._close(ctx, billed, None, Usage()))
 
     def _resolve(self, request: InferenceRequest, caller: Caller) -> tuple[Model, list[Route]]:
         catalog = self._catalog.current()
@@ -166,6 +264,7 @@ class ChatCompletion:
         produced: list[str] = []
         error: BaseException | None = None
         ttft_ms = int((self._clock.monotonic() - ctx.started) * 1000)
+        collect = ctx.streamed  # a cache miss: the answer assembled for the cache
         self._metrics.first_chunk(provider=opened.provider.slug, model=ctx.model.id, seconds=opened.ttfb_s)
         try:
             chunk = opened.first
@@ -175,6 +274,8 @@ class ChatCompletion:
                     _attach_cost(chunk, self._settle_billing.cost(opened.offer, usage))
                 if chunk.text:
                     produced.append(chunk.text)
+                if collect is not None:
+                    collect.add(chunk.data)
                 yield chunk
                 try:
                     chunk = await anext(opened.rest)
@@ -196,8 +297,15 @@ class ChatCompletion:
 
     async def _end_stream(self, ctx: _Context, opened: OpenedStream, usage: Usage, error: BaseException | None,
                           produced_text: bool, ttft_ms: int) -> None:
-        await self._settle(ctx, opened.provider, opened.offer, usage, error,
-                           produced_output=produced_text or usage.completion_tokens > 0, ttft_ms=ttft_ms)
+        billed = await self._settle(ctx, opened.provider, opened.offer, usage, error,
+                                    produced_output=produced_text or usage.completion_tokens > 0, ttft_ms=ttft_ms)
+        streamed = ctx.streamed
+        if (ctx.cache_key is not None and streamed is not None and error is None
+                and streamed.finish_reason in COMPLETE):
+            await self._keep(ctx.cache_key, billed, CachedAnswer(
+                message=streamed.message(), finish_reason=streamed.finish_reason or "stop",
+                prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                provider=opened.provider.slug, cost=billed.record.cost_usd or Decimal(0)))
         aclose = getattr(opened.rest, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -212,11 +320,12 @@ class ChatCompletion:
         return await asyncio.shield(task)
 
     async def _settle(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
-                      error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> None:
+                      error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None) -> _Billed:
         """Charge (or release), return the concurrency lease, write the one request record."""
         billed = await self._bill(ctx, provider, offer, usage, error, produced_output=produced_output,
                                   ttft_ms=ttft_ms)
         await self._close(ctx, billed, provider, usage)
+        return billed
 
     async def _bill(self, ctx: _Context, provider: Provider | None, offer: Offer | None, usage: Usage | None,
                     error: BaseException | None, *, produced_output: bool, ttft_ms: int | None = None,
@@ -241,6 +350,7 @@ class ChatCompletion:
             processing_time_ms=int(elapsed * 1000), time_to_first_token_ms=ttft_ms, error_message=message,
             cost_usd=cost, is_anonymous=ctx.caller.anonymous, usage_estimated=counted.estimated,
             operation=ctx.request.operation.value, client_request_id=ctx.request.client_request_id,
+            metadata=MISS_METADATA if ctx.cache_key is not None else None,
         )
         if ctx.model is None:
             return _Billed(record=record, elapsed_s=elapsed)

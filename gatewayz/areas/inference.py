@@ -39,6 +39,7 @@ class InferenceArea(containers.DeclarativeContainer):
     admission = providers.Dependency()
     chat_history_store = providers.Dependency()
     assistant_messages = providers.Dependency()
+    response_caching = providers.Dependency()  # None: RESPONSE_CACHE_ENABLED is off
 
     markup = providers.Callable(lambda s: s.pricing_markup, settings)
     admit_request = providers.Singleton(
@@ -55,7 +56,7 @@ class InferenceArea(containers.DeclarativeContainer):
     chat_completion = providers.Singleton(
         ChatCompletion, catalog_source, upstream, dispatch, request_log, metrics, clock, ids, hold_credits,
         settle_request, admit_request, providers.Callable(lambda s: frozenset(s.anonymous_allowed_models), settings),
-        history=session_history)
+        history=session_history, cache=response_caching)
     bundle = providers.Singleton(InferenceServices, chat_completion)
 
 

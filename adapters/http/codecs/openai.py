@@ -61,7 +61,12 @@ def inference_request(raw: dict[str, Any], parsed: Any, operation: Operation) ->
 
 def gateway_usage(reply: Reply) -> dict[str, Any]:
     usage = reply.completion.usage
-    return {"cost_usd": reply.cost, "tokens_charged": usage.total_tokens, "request_ms": round(reply.elapsed_s * 1000)}
+    figures: dict[str, Any] = {"cost_usd": reply.cost, "tokens_charged": usage.total_tokens,
+                               "request_ms": round(reply.elapsed_s * 1000)}
+    if reply.savings is not None:  # a response-cache hit: charged nothing, saved the original cost
+        figures["tokens_charged"] = 0
+        figures["cache_savings_usd"] = reply.savings
+    return figures
 
 
 def encode_reply(reply: Reply) -> bytes:

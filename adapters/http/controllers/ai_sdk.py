@@ -36,7 +36,8 @@ class AISDKController(Controller):
 async def _ai_sdk(request: Request[Any, Any, Any], inference_services: InferenceBundle) -> ASGIApp:
     parsed = validate(decode_body(await request.body()), AISDKChatRequest)
     wanted = ai_sdk.inference_request(parsed)
-    reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request))
+    pipeline = inference_services.chat_completion
+    reply = await pipeline(identified(request, wanted, pipeline.caching), caller_of(request))
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
         return await whole_answer(reply, ai_sdk.encode_reply, headers)

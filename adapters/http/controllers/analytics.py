@@ -1,12 +1,15 @@
 """Product analytics events (#1631 one, #1632 a batch, #1633 a session start). Optional auth, as in
 the seed: a valid key identifies the caller, no key or a bad one means anonymous (the apps report
-before login). Answers once the events are queued: delivery to Statsig and PostHog happens later."""
+before login). Answers once the events are queued: delivery to Statsig and PostHog happens later.
+
+The response cache's savings (#1661, #1662) need a user key."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+import msgspec
+from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from adapters.http.bundles.analytics import AnalyticsBundle
@@ -18,6 +21,9 @@ from adapters.http.schemas.analytics import (
     bounded_metadata,
     decode_batch,
 )
+from adapters.http.schemas.cache_analytics import CacheAnalyticsOut, CacheDays, CacheSummaryOut
+from domain.accounts import User
+from domain.response_cache import user_enabled
 from domain.services.log_events import ReportedEvent
 
 
@@ -59,3 +65,26 @@ class AnalyticsController(Controller):
             data.platform, bounded_metadata(data.metadata, "metadata"), user_id=_caller(request),
             client_ip=client_ip(request))
         return AnalyticsLoggedOut(success=True, message="Session start logged successfully")
+
+
+class CacheAnalyticsController(Controller):
+    path = "/v1/analytics/cache"
+    tags = ["analytics"]
+    opt = {"auth": "user"}
+
+    @get("/", operation_id="analytics_cache")
+    async def cache(self, request: Request[Any, Any, Any], analytics_services: AnalyticsBundle,
+                    days: CacheDays = 30) -> CacheAnalyticsOut:
+        user = request.state.principal.user
+        report = await analytics_services.cache_analytics.report(user.id, days, user_enabled=_cache_on(user))
+        return msgspec.convert(report, CacheAnalyticsOut)
+
+    @get("/summary", operation_id="analytics_cache_summary")
+    async def summary(self, request: Request[Any, Any, Any], analytics_services: AnalyticsBundle) -> CacheSummaryOut:
+        user = request.state.principal.user
+        summary = await analytics_services.cache_analytics.summary(user.id, user_enabled=_cache_on(user))
+        return msgspec.convert(summary, CacheSummaryOut)
+
+
+def _cache_on(user: User) -> bool:
+    return user_enabled(user.preferences)

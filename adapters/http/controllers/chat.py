@@ -64,7 +64,8 @@ async def _infer(request: Request[Any, Any, Any], inference_services: InferenceB
     raw = decode_body(await request.body())
     parsed = validate(raw, shape)
     wanted = inference_request(raw, parsed, operation)
-    reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request), session_id)
+    pipeline = inference_services.chat_completion
+    reply = await pipeline(identified(request, wanted, pipeline.caching), caller_of(request), session_id)
     headers = gateway_headers(request, reply)
     if isinstance(reply, Reply):
         return await whole_answer(reply, encode_reply, headers)

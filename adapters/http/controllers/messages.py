@@ -26,7 +26,8 @@ class MessagesController(Controller):
         raw = decode_body(await request.body())
         parsed = validate(raw, MessagesRequest)
         wanted = anthropic.inference_request(raw, parsed)
-        reply = await inference_services.chat_completion(identified(request, wanted), caller_of(request))
+        pipeline = inference_services.chat_completion
+        reply = await pipeline(identified(request, wanted, pipeline.caching), caller_of(request))
         headers = gateway_headers(request, reply)
         if isinstance(reply, Reply):
             return await whole_answer(reply, anthropic.encode_reply, headers)

@@ -216,6 +216,9 @@ class StreamedAnswer:
             finish = choice.get("finish_reason") if isinstance(choice, dict) else None
             if isinstance(finish, str) and finish:
                 self.finish_reason = finish
+            text = choice.get("text") if isinstance(choice, dict) else None
+            if isinstance(text, str) and text:  # a legacy text completion's stream
+                self._text.append(text)
             if not isinstance(delta, dict):
                 continue
             content = delta.get("content")

@@ -46,3 +46,7 @@ def message() -> NotFound:
 
 def feedback() -> NotFound:
     return NotFound("Feedback not found")
+
+
+def incident() -> NotFound:
+    return NotFound("Incident not found")

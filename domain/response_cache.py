@@ -68,8 +68,8 @@ def decode_answer(raw: bytes) -> CachedAnswer | None:
 
 
 def cacheable(request: InferenceRequest) -> bool:
-    """Chat answers with one choice; embeddings and legacy completions are not kept."""
-    if request.operation is not Operation.CHAT:
+    """Chat and legacy completion answers with one choice; embeddings are not kept."""
+    if request.operation is Operation.EMBEDDING:
         return False
     n = request.body.get("n")
     return n is None or n == 1
@@ -80,7 +80,8 @@ def cache_key(user_id: int, model_id: str, request: InferenceRequest) -> str:
     every body field but those that only change the transport (of the original Messages body too, which
     Anthropic-native providers receive as it was sent)."""
     params = {k: v for k, v in request.body.items() if k not in NOT_IN_KEY}
-    material: dict[str, Any] = {"user": user_id, "model": model_id, "provider": request.provider, "body": params}
+    material: dict[str, Any] = {"user": user_id, "model": model_id, "provider": request.provider, "body": params,
+                                "operation": request.operation.value}
     if request.anthropic_body is not None:
         material["messages_body"] = {k: v for k, v in request.anthropic_body.items() if k not in NOT_IN_KEY}
     return hashlib.sha256(_canonical.encode(material)).hexdigest()
@@ -92,6 +93,8 @@ def from_completion(body: dict[str, Any], usage: Usage, provider: str, cost: Dec
     if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
         return None
     message = choices[0].get("message")
+    if message is None and isinstance(choices[0].get("text"), str):  # a legacy text completion
+        message = {"role": "assistant", "content": choices[0]["text"]}
     finish = choices[0].get("finish_reason")
     if not isinstance(message, dict) or finish not in COMPLETE:
         return None
@@ -102,23 +105,42 @@ def from_completion(body: dict[str, Any], usage: Usage, provider: str, cost: Dec
                         completion_tokens=usage.completion_tokens, provider=provider, cost=cost)
 
 
-def completion_body(answer: CachedAnswer, *, request_id: str, model: str, created: int) -> dict[str, Any]:
-    """A chat completion in OpenAI shape; `usage.cost` is added by the codec."""
+def _usage(answer: CachedAnswer) -> dict[str, int]:
+    return {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
+            "total_tokens": answer.prompt_tokens + answer.completion_tokens}
+
+
+def _text(answer: CachedAnswer) -> str:
+    content = answer.message.get("content")
+    return content if isinstance(content, str) else ""
+
+
+def completion_body(answer: CachedAnswer, *, request_id: str, model: str, created: int,
+                    operation: Operation = Operation.CHAT) -> dict[str, Any]:
+    """A chat completion (or a legacy text completion) in OpenAI shape; `usage.cost` is added by the codec."""
+    if operation is Operation.COMPLETION:
+        return {"id": f"cmpl-{request_id}", "object": "text_completion", "created": created, "model": model,
+                "choices": [{"index": 0, "text": _text(answer), "logprobs": None,
+                             "finish_reason": answer.finish_reason}], "usage": _usage(answer)}
     return {
         "id": f"chatcmpl-{request_id}", "object": "chat.completion", "created": created, "model": model,
         "choices": [{"index": 0, "message": dict(answer.message), "finish_reason": answer.finish_reason}],
-        "usage": {"prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens,
-                  "total_tokens": answer.prompt_tokens + answer.completion_tokens},
+        "usage": _usage(answer),
     }
 
 
-def replayed_completion(answer: CachedAnswer, *, request_id: str, model: str, created: int) -> Completion:
-    return Completion(body=completion_body(answer, request_id=request_id, model=model, created=created),
-                      usage=answer.usage)
+def replayed_completion(answer: CachedAnswer, *, request_id: str, model: str, created: int,
+                        operation: Operation = Operation.CHAT) -> Completion:
+    return Completion(body=completion_body(answer, request_id=request_id, model=model, created=created,
+                                           operation=operation), usage=answer.usage)
 
 
-def replayed_chunks(answer: CachedAnswer, *, request_id: str, model: str, created: int) -> list[Chunk]:
-    """The answer as `chat.completion.chunk` events: role and content, tool calls, finish, usage."""
+def replayed_chunks(answer: CachedAnswer, *, request_id: str, model: str, created: int,
+                    operation: Operation = Operation.CHAT) -> list[Chunk]:
+    """The answer as stream events: role and content, tool calls, finish, usage (`text_completion`
+    events with the text, then the finish and the usage, for a legacy completion)."""
+    if operation is Operation.COMPLETION:
+        return _text_chunks(answer, request_id=request_id, model=model, created=created)
     head = {"id": f"chatcmpl-{request_id}", "object": "chat.completion.chunk", "created": created, "model": model}
 
     def event(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -136,6 +158,18 @@ def replayed_chunks(answer: CachedAnswer, *, request_id: str, model: str, create
              "total_tokens": answer.prompt_tokens + answer.completion_tokens}
     chunks.append(Chunk(data={**head, "choices": [], "usage": usage}, usage=answer.usage))
     return chunks
+
+
+def _text_chunks(answer: CachedAnswer, *, request_id: str, model: str, created: int) -> list[Chunk]:
+    head = {"id": f"cmpl-{request_id}", "object": "text_completion", "created": created, "model": model}
+    text = _text(answer)
+    return [
+        Chunk(data={**head, "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": None}]},
+              text=text),
+        Chunk(data={**head, "choices": [{"index": 0, "text": "", "logprobs": None,
+                                         "finish_reason": answer.finish_reason}]}),
+        Chunk(data={**head, "choices": [], "usage": _usage(answer)}, usage=answer.usage),
+    ]
 
 
 def user_enabled(preferences: Any) -> bool:

@@ -25,7 +25,9 @@ from gatewayz.areas import (
     coupons,
     credits,
     diagnostics,
+    error_monitoring,
     health,
+    incidents,
     inference,
     limits,
     models,
@@ -50,6 +52,8 @@ AREAS: list[Area] = [
     accounts.HTTP,
     analytics.HTTP,
     chat_history.HTTP,
+    incidents.HTTP,
+    error_monitoring.HTTP,
     monitoring.HTTP,
 ]
 
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.init_resources()  # type: ignore[misc]
+        scheduler = None
         try:
             if settings.accounts.notifier == "log":
                 structlog.get_logger("gatewayz.notifications").warning(
@@ -77,8 +82,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                                               "set NOTIFIER=smtp and SMTP_HOST for real delivery")
             app.state.auth = await resolve(container.auth.bundle)
             areas.update(await resolve_areas(container))
+            scheduler = await resolve(container.monitoring_scheduler)  # the one monitoring loop of this process
+            if settings.monitoring.enabled:
+                await scheduler.start()
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()  # cancels and awaits the loop and any job run in progress
             await container.shutdown_resources()  # type: ignore[misc]
 
     app = Litestar(

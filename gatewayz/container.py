@@ -23,6 +23,8 @@ from adapters.postgres.admin_queries import PostgresAdminQueries
 from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
+from adapters.postgres.error_monitoring import PostgresErrorPatternStore, PostgresFixStore
+from adapters.postgres.incidents import PostgresIncidentRepository
 from adapters.postgres.limits import PostgresLimitConfigRepository
 from adapters.postgres.throughput import PostgresThroughputStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
@@ -36,7 +38,7 @@ from domain.services.post_settlements import PostSettlements
 from gatewayz import analytics as product_analytics
 from gatewayz import infrastructure as infra
 from gatewayz import limits as admission
-from gatewayz import response_cache
+from gatewayz import monitoring, response_cache
 from gatewayz.areas.accounts import AccountsArea
 from gatewayz.areas.analytics import AnalyticsArea
 from gatewayz.areas.auth import AuthArea
@@ -45,7 +47,9 @@ from gatewayz.areas.chat_history import ChatHistoryArea
 from gatewayz.areas.coupons import CouponsArea
 from gatewayz.areas.credits import CreditsArea
 from gatewayz.areas.diagnostics import DiagnosticsArea
+from gatewayz.areas.error_monitoring import ErrorMonitoringArea
 from gatewayz.areas.health import HealthArea
+from gatewayz.areas.incidents import IncidentsArea
 from gatewayz.areas.inference import InferenceArea
 from gatewayz.areas.limits import LimitsArea
 from gatewayz.areas.models import ModelsArea
@@ -123,8 +127,8 @@ class Container(containers.DeclarativeContainer):
     users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
                                 admin_queries=admin_queries,
                                 protected_email_domains=settings.provided.protected_email_domains)
-    monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
-                                     clock=clock, key_secret=key_secret)
+    request_monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
+                                             clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
                                  bus=bus, clock=clock, uow=uow, registry=registry,
                                  catalog_ttl_s=settings.provided.catalog_cache_ttl_s, model_hub=model_hub,
@@ -155,9 +159,31 @@ class Container(containers.DeclarativeContainer):
     chat_history = providers.Container(ChatHistoryArea, chat_history_store=chat_history_store,
                                        throughput_store=throughput_store, uow=uow, clock=clock)
 
+    # monitoring (issue 15): its ports, the incidents area, and the one scheduler every area's jobs join
+    incident_repository = providers.Singleton(PostgresIncidentRepository, engine)
+    held_incidents = providers.Singleton(monitoring.held_incidents, redis, settings)
+    log_source = providers.Resource(monitoring.log_source, settings)
+    leader_lock = providers.Singleton(monitoring.leader_lock, redis, settings)
+    incidents = providers.Container(
+        IncidentsArea, settings=settings, repository=incident_repository, held=held_incidents, log_source=log_source,
+        clock=clock, probes=probes, catalog_source=catalog_source, upstream=upstream, breaker_store=breaker_store,
+        policy=breaker_policy, gate=gate, provider_timings=provider_timings, notifier=notifier)
+    error_patterns = providers.Singleton(PostgresErrorPatternStore, engine,
+                                         providers.Callable(monitoring.initial_monitor_state, settings))
+    generated_fixes = providers.Singleton(PostgresFixStore, engine)
+    fix_generator = providers.Resource(monitoring.fix_generator, settings)
+    code_host = providers.Resource(monitoring.code_host, settings)
+    error_monitoring = providers.Container(
+        ErrorMonitoringArea, settings=settings, patterns=error_patterns, fixes=generated_fixes, log_source=log_source,
+        generator=fix_generator, code_host=code_host, clock=clock, catalog_source=catalog_source,
+        leader_lock=leader_lock)
+    monitoring_scheduler = providers.Singleton(monitoring.scheduler, leader_lock, clock, registry, incidents.jobs,
+                                               error_monitoring.jobs)
+
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "accounts", "analytics", "chat_history", "monitoring")
+         "credits", "accounts", "analytics", "chat_history", "incidents", "error_monitoring",
+         "request_monitoring")
 
 
 def build_container(settings: Settings) -> Container:

@@ -103,6 +103,7 @@ class Settings:
     upstream_read_timeout_s: float = 120.0  # longest gap between reads of an answer
     upstream_first_byte_timeout_s: float = 60.0  # longest wait for an answer to begin
     admission: AdmissionSettings = field(default_factory=lambda: AdmissionSettings())
+    monitoring: MonitoringSettings = field(default_factory=lambda: MonitoringSettings())
     accounts: AccountSettings = field(default_factory=lambda: AccountSettings())
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -148,6 +149,7 @@ class Settings:
             upstream_read_timeout_s=_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
             upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
             admission=AdmissionSettings.from_env(env),
+            monitoring=MonitoringSettings.from_env(env),
             accounts=AccountSettings.from_env(env, embedded=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
                                               .startswith("sqlite")),
             env=env,
@@ -201,6 +203,73 @@ class AdmissionSettings:
             concurrency_limit=_int(env, "CONCURRENCY_LIMIT", 200),
             concurrency_queue_size=_int(env, "CONCURRENCY_QUEUE_SIZE", 500),
             concurrency_queue_timeout_s=_float(env, "CONCURRENCY_QUEUE_TIMEOUT", 10.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringSettings:
+    """The monitoring loop, incident detection, Loki and error monitoring (issue 15)."""
+
+    enabled: bool = True                 # MONITORING_ENABLED: false runs no monitoring loop in this process
+    environment: str = "development"     # GATEWAYZ_ENVIRONMENT, recorded on incidents
+    incident_check_interval_s: float = 30.0
+    incident_open_after: int = 3
+    incident_resolve_after: int = 3
+    capture_interval_s: float = 15.0     # how often due log captures are looked for
+    loki_enabled: bool = False
+    loki_query_url: str | None = None
+    loki_username: str | None = None
+    loki_api_key: str | None = None
+    loki_tenant_id: str | None = None
+    loki_max_entries_per_query: int = 5000
+    loki_timeout_s: float = 30.0
+    loki_incident_query: str = '{app="gatewayz-api"}'
+    loki_error_query: str = '{level="ERROR"}'
+    alert_emails: tuple[str, ...] = ()
+    error_monitor_autostart: bool = False
+    error_monitor_auto_fix: bool = False
+    error_monitor_max_fixes_per_hour: int = 10
+    error_monitor_allowed_paths: tuple[str, ...] = ("adapters/", "domain/", "ports/", "gatewayz/")
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-3-5-sonnet-20241022"
+    github_token: str | None = field(default=None, repr=False)
+    github_repository: str | None = None
+    github_base_branch: str = "main"
+    github_api_url: str = "https://api.github.com"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
+        url = env.get("LOKI_QUERY_URL") or None
+        return cls(
+            enabled=_bool(env, "MONITORING_ENABLED", True),
+            environment=env.get("GATEWAYZ_ENVIRONMENT") or "development",
+            incident_check_interval_s=_float(env, "INCIDENT_CHECK_INTERVAL", 30.0) or 30.0,
+            incident_open_after=_int(env, "INCIDENT_OPEN_AFTER", 3, minimum=1),
+            incident_resolve_after=_int(env, "INCIDENT_RESOLVE_AFTER", 3, minimum=1),
+            capture_interval_s=_float(env, "INCIDENT_CAPTURE_INTERVAL", 15.0) or 15.0,
+            loki_enabled=_bool(env, "LOKI_ENABLED", url is not None),
+            loki_query_url=url,
+            loki_username=env.get("GRAFANA_LOKI_USERNAME") or None,
+            loki_api_key=env.get("GRAFANA_LOKI_API_KEY") or None,
+            loki_tenant_id=env.get("LOKI_TENANT_ID") or None,
+            loki_max_entries_per_query=_int(env, "LOKI_MAX_ENTRIES_PER_QUERY", 5000, minimum=1),
+            loki_timeout_s=_float(env, "LOKI_TIMEOUT_SECONDS", 30.0) or 30.0,
+            loki_incident_query=env.get("LOKI_INCIDENT_QUERY") or '{app="gatewayz-api"}',
+            loki_error_query=env.get("LOKI_ERROR_QUERY") or '{level="ERROR"}',
+            alert_emails=_list(env, "ALERT_EMAILS"),
+            error_monitor_autostart=_bool(env, "ERROR_MONITOR_AUTOSTART", False),
+            error_monitor_auto_fix=_bool(env, "ERROR_MONITOR_AUTO_FIX", False),
+            error_monitor_max_fixes_per_hour=_int(env, "ERROR_MONITOR_MAX_FIXES_PER_HOUR", 10),
+            error_monitor_allowed_paths=_list(env, "ERROR_MONITOR_ALLOWED_PATHS")
+            or ("adapters/", "domain/", "ports/", "gatewayz/"),
+            anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
+            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
+            anthropic_model=env.get("ANTHROPIC_MODEL") or "claude-3-5-sonnet-20241022",
+            github_token=env.get("GITHUB_TOKEN") or None,
+            github_repository=env.get("GITHUB_REPOSITORY") or None,
+            github_base_branch=env.get("GITHUB_BASE_BRANCH") or "main",
+            github_api_url=env.get("GITHUB_API_URL") or "https://api.github.com",
         )
 
 

@@ -18,8 +18,10 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
     true,
 )
+from sqlalchemy.dialects import postgresql
 
 from adapters.postgres.types import Money, UtcDateTime
 
@@ -342,3 +344,97 @@ password_reset_tokens = Table(
 # issue 16, the response cache: what a request row says about it (the seed's `butter_cache_hit`,
 # `actual_cost_usd`), read by the cache analytics
 chat_completion_requests.append_column(Column("metadata", JSON))
+
+# --- incidents and error monitoring (issue 15) ---------------------------------------------------
+# UUIDs: native on PostgreSQL, text on SQLite.
+UuidText = String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
+
+downtime_incidents = Table(
+    "downtime_incidents", metadata,
+    Column("id", UuidText, primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+    Column("duration_seconds", Integer),
+    Column("health_endpoint", String(200)),
+    Column("error_message", Text),
+    Column("http_status_code", Integer),
+    Column("response_body", Text),
+    Column("status", String(16), nullable=False, server_default="ongoing"),
+    Column("severity", String(16), nullable=False, server_default="high"),
+    Column("environment", String(64), nullable=False, server_default="development"),
+    Column("logs_captured", JSON),
+    Column("log_count", Integer, nullable=False, server_default="0"),
+    Column("logs_file_path", String(500)),
+    Column("resolved_by", String(320)),
+    Column("notes", Text),
+    Column("server_info", JSON),
+    Column("metrics_snapshot", JSON),
+    Column("check", String(16), nullable=False, server_default="manual"),
+    Column("capture_due_at", UtcDateTime),
+    CheckConstraint("status IN ('ongoing', 'investigating', 'resolved')", name="status"),
+    CheckConstraint("severity IN ('low', 'medium', 'high', 'critical')", name="severity"),
+    CheckConstraint("\"check\" IN ('database', 'redis', 'providers', 'manual')", name="check"),
+    Index("ix_downtime_incidents_status_started", "status", text("started_at DESC")),
+    Index("ix_downtime_incidents_started", "started_at"),
+    # never two ongoing incidents of one check, whichever process opens them
+    Index("uq_downtime_incidents_ongoing_check", "check", unique=True,
+          postgresql_where=text("status = 'ongoing' AND \"check\" <> 'manual'"),
+          sqlite_where=text("status = 'ongoing' AND \"check\" <> 'manual'")),
+)
+
+error_patterns = Table(
+    "error_patterns", metadata,
+    Column("key", String(400), primary_key=True),
+    Column("category", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("error_type", String(200), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("file", String(500)),
+    Column("line", Integer),
+    Column("function", String(200)),
+    Column("stack_trace", Text),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False, index=True),
+    Column("count", BigInteger, nullable=False, server_default="1"),
+    Column("examples", JSON, nullable=False),
+    Column("fixable", Boolean, nullable=False, server_default=false()),
+    Column("suggested_fix", Text),
+    Index("ix_error_patterns_error_type", "error_type"),
+)
+
+# one row (id 1): the scan loop's desired state, so every process and every restart agrees
+error_monitor_state = Table(
+    "error_monitor_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enabled", Boolean, nullable=False, server_default=false()),
+    Column("interval_s", Integer, nullable=False, server_default="300"),
+    Column("auto_fix", Boolean, nullable=False, server_default=false()),
+    Column("last_scan", UtcDateTime),
+    Column("cursor_ns", BigInteger),
+    Column("cursor_hashes", JSON),
+    Column("errors_since_last_fix", BigInteger, nullable=False, server_default="0"),
+)
+
+generated_fixes = Table(
+    "generated_fixes", metadata,
+    Column("id", UuidText, primary_key=True),
+    Column("error_pattern_id", String(400), nullable=False, index=True),
+    Column("error_message", Text, nullable=False),
+    Column("error_category", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("generated_at", UtcDateTime, nullable=False, index=True),
+    Column("analysis", Text, nullable=False, server_default=""),
+    Column("proposed_fix", Text, nullable=False, server_default=""),
+    Column("code_changes", JSON, nullable=False),
+    Column("files_affected", JSON, nullable=False),
+    Column("pr_url", String(500)),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("pr_number", Integer),
+    Column("branch", String(200)),
+    Column("error", Text),
+    Column("model", String(100)),
+    Column("input_tokens", Integer),
+    Column("output_tokens", Integer),
+    CheckConstraint("status IN ('pending', 'testing', 'merged', 'failed')", name="status"),
+)

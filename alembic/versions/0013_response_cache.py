@@ -3,7 +3,7 @@ the cache served it (`butter_cache_hit`) and what the original answer cost (`act
 seed's keys, which the cache analytics read.
 
 Revision ID: 0013_response_cache
-Revises: 0010_accounts
+Revises: 0012_error_monitoring
 Create Date: 2026-12-04
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_response_cache"
-down_revision = "0010_accounts"
+down_revision = "0012_error_monitoring"
 branch_labels = None
 depends_on = None
 

@@ -221,7 +221,8 @@ class ChatCompletion:
                 chunks = _tapped(ctx, chunks)
             return StreamReply(request_id=ctx.request_id, model=ctx.model, provider=provider, offer=offer, ttfb_s=0.0,
                                chunks=chunks, limit_headers=headers, cache=CacheStatus.HIT)
-        completion = replayed_completion(answer, request_id=ctx.request_id, model=ctx.model.id, created=created)
+        completion = replayed_completion(answer, request_id=ctx.request_id, model=ctx.model.id, created=created,
+                                         operation=ctx.request.operation)
         if ctx.session_id is not None:
             ctx.answer = answer_text(completion.body)
         settled = False
@@ -240,7 +241,8 @@ class ChatCompletion:
         assert ctx.model is not None
         try:
             for chunk in replayed_chunks(answer, request_id=ctx.request_id, model=ctx.model.id,
-                                         created=int(billed.record.created_at.timestamp())):
+                                         created=int(billed.record.created_at.timestamp()),
+                                         operation=ctx.request.operation):
                 if chunk.usage is not None:
                     _attach_cost(chunk, Decimal(0))
                     chunk.data["gateway_usage"] = {"cost_usd": Decimal(0), "cache_savings_usd": answer.cost}

@@ -22,4 +22,4 @@ class MonitoringArea(containers.DeclarativeContainer):
     bundle = providers.Singleton(MonitoringServices, monitoring, trial_analytics)
 
 
-HTTP = Area("monitoring", [AdminMonitoringController, TrackingController])
+HTTP = Area("monitoring", [AdminMonitoringController, TrackingController], container="request_monitoring")

@@ -47,6 +47,9 @@ def fuzz_target(postgres_server_url: str, redis_url: str, tmp_path_factory: pyte
         env = {**keep, **settings_env(DATABASE_URL=url, REDIS_URL=redis_url,
                                       REDIS_PREFIX=unique_name("gwfuzz") + ":", LOG_FORMAT="json"),
                "PYTHONPATH": str(ROOT), "ADMIN_API_KEY": "fuzz-operator-key-0123456789",
+               # a fix generator that is configured (without one, generation answers 503 by contract) but can
+               # never be reached: with Loki off no error pattern is ever stored, so generation is a 404
+               "ANTHROPIC_API_KEY": "sk-ant-fuzz-unreachable", "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
                **FakePrivy().env("pem")}  # Privy configured: a forged token is a 401, not "not configured"
         cli(env, "catalog", "load", "--default")
         admin = cli(env, "users", "create", "--email", "fuzz@example.com", "--admin", "--credits", "5")

@@ -23,7 +23,15 @@ from adapters.postgres.tables import credit_transactions as ct
 from domain.inference import Caller, InferenceRequest, Operation
 from tests.fakes.upstream import FakeUpstream, Script
 from tests.harness import Running, bearer, running_app
-from tests.integration.inference_kit import CATALOG, MESSAGES, PROMPT_TOKENS, REPLY, REPLY_TOKENS, provider_env
+from tests.integration.inference_kit import (
+    CATALOG,
+    MESSAGES,
+    PROMPT_TOKENS,
+    REPLY,
+    REPLY_TOKENS,
+    provider_env,
+    sse_json,
+)
 from tests.services import unique_name
 
 COST = (Decimal(PROMPT_TOKENS) * 1 + Decimal(REPLY_TOKENS) * 2) / Decimal(1_000_000)  # acme/chat on alpha
@@ -180,6 +188,41 @@ async def test_the_ai_sdk_route_serves_hits_in_its_shape_and_the_metrics_count_t
     assert 'gatewayz_response_cache_requests_total{result="hit"} 2.0' in metrics
     assert 'gatewayz_response_cache_requests_total{result="miss"} 1.0' in metrics
     assert "gatewayz_response_cache_savings_usd_total " in metrics
+
+
+async def test_legacy_completions_hit_as_text_completions_whole_and_streamed(gw: Gateway) -> None:
+    body = {"model": "acme/chat", "prompt": "Say hello please", "max_tokens": 50}
+    post = gw.r.client.post
+    first = await post("/v1/completions", headers=bearer(gw.key), json=body)
+    second = await post("/v1/completions", headers=bearer(gw.key), json=body)
+    assert (first.headers["x-gatewayz-cache"], second.headers["x-gatewayz-cache"]) == ("miss", "hit")
+    assert gw.fake.count("chat-a") == 1
+    hit = second.json()
+    assert hit["object"] == "text_completion" and hit["model"] == "acme/chat"
+    assert hit["choices"][0]["text"] == first.json()["choices"][0]["text"] == REPLY
+    assert hit["choices"][0]["finish_reason"] == "stop" and hit["usage"]["cost"] == 0
+    assert hit["usage"]["completion_tokens"] == first.json()["usage"]["completion_tokens"]
+    streamed = await post("/v1/completions", headers=bearer(gw.key), json={**body, "stream": True})
+    assert streamed.headers["x-gatewayz-cache"] == "hit" and streamed.text.endswith("data: [DONE]\n\n")
+    events = sse_json(streamed.text)
+    assert {e["object"] for e in events} == {"text_completion"}
+    assert "".join(e["choices"][0]["text"] for e in events if e["choices"]) == REPLY
+    assert gw.fake.count("chat-a") == 1
+    chat = await gw.chat()  # the same words through the chat route are not the same request
+    assert chat.headers["x-gatewayz-cache"] == "miss"
+    other = {"model": "acme/chat", "prompt": "Something else", "stream": True}
+    assert (await post("/v1/completions", headers=bearer(gw.key), json=other)).headers["x-gatewayz-cache"] == "miss"
+    replay = await post("/v1/completions", headers=bearer(gw.key), json={**other, "stream": False})
+    assert replay.headers["x-gatewayz-cache"] == "hit" and replay.json()["choices"][0]["text"] == REPLY
+    assert len(await gw.ledger()) == 1 + 3  # the grant and the three misses
+
+
+async def test_embeddings_are_never_cached(gw: Gateway) -> None:
+    for _ in range(2):
+        resp = await gw.r.client.post("/v1/embeddings", headers=bearer(gw.key),
+                                      json={"model": "acme/embed", "input": "one two"})
+        assert resp.status_code == 200 and resp.headers["x-gatewayz-cache"] == "bypass"
+    assert gw.fake.count("embed-a") == 2
 
 
 # ------------------------------------------------------------------ misses and bypasses

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -137,3 +138,8 @@ def catalog_problems(providers: list[Provider], models: list[Model]) -> list[str
                 if price is not None and (not price.is_finite() or price < 0):
                     problems.append(f"{where}: offer by {o.provider} has a negative price")
     return problems
+
+
+def catalog_version(catalog: Catalog) -> str:
+    """A short digest of a snapshot's content (#1603's catalog_version)."""
+    return hashlib.sha256(msgspec.json.encode(catalog, order="sorted")).hexdigest()[:16]

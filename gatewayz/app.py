@@ -31,6 +31,7 @@ from gatewayz.areas import (
     inference,
     limits,
     models,
+    monitoring,
     users,
 )
 from gatewayz.container import Container, build_container, resolve
@@ -53,6 +54,7 @@ AREAS: list[Area] = [
     chat_history.HTTP,
     incidents.HTTP,
     error_monitoring.HTTP,
+    monitoring.HTTP,
 ]
 
 

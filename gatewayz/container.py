@@ -19,6 +19,7 @@ from adapters.cache.limit_configs import CachedLimitConfigs
 from adapters.memory.timing import MemoryProviderTimings
 from adapters.postgres.accounts import PostgresKeyDirectory
 from adapters.postgres.activity import PostgresActivityQueries
+from adapters.postgres.admin_queries import PostgresAdminQueries
 from adapters.postgres.cache_usage import PostgresCacheUsageStore
 from adapters.postgres.catalog import PostgresCatalogRepository
 from adapters.postgres.chat_history import PostgresChatHistoryStore
@@ -52,6 +53,7 @@ from gatewayz.areas.incidents import IncidentsArea
 from gatewayz.areas.inference import InferenceArea
 from gatewayz.areas.limits import LimitsArea
 from gatewayz.areas.models import ModelsArea
+from gatewayz.areas.monitoring import MonitoringArea
 from gatewayz.areas.users import UsersArea
 from gatewayz.secrets import key_secret
 from gatewayz.settings import Settings
@@ -110,6 +112,10 @@ class Container(containers.DeclarativeContainer):
     chat_history_store = providers.Singleton(PostgresChatHistoryStore, engine)
     assistant_messages = providers.Resource(infra.assistant_messages, chat_history_store)
     throughput_store = providers.Singleton(PostgresThroughputStore, engine)
+    admin_queries = providers.Singleton(PostgresAdminQueries, engine)
+    result_cache = providers.Singleton(infra.result_cache, redis, settings, clock)
+    hub_cache = providers.Singleton(infra.hub_cache, redis, settings, clock)
+    model_hub = providers.Singleton(infra.model_hub, settings)
     response_caching = providers.Singleton(response_cache.response_caching, settings, redis, registry, clock)
     cache_usage = providers.Singleton(PostgresCacheUsageStore, engine)
 
@@ -118,9 +124,15 @@ class Container(containers.DeclarativeContainer):
     auth = providers.Container(AuthArea, settings=settings, uow=uow, clock=clock, key_secret=key_secret,
                                key_directory=key_directory, key_usage=key_usage)
     health = providers.Container(HealthArea, probes=probes, registry=registry)
-    users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus)
+    users = providers.Container(UsersArea, uow=uow, clock=clock, ids=ids, key_secret=key_secret, bus=bus,
+                                admin_queries=admin_queries,
+                                protected_email_domains=settings.provided.protected_email_domains)
+    request_monitoring = providers.Container(MonitoringArea, admin_queries=admin_queries, result_cache=result_cache,
+                                             clock=clock, key_secret=key_secret)
     models = providers.Container(ModelsArea, catalog_repository=catalog_repository, catalog_source=catalog_source,
-                                 bus=bus, clock=clock)
+                                 bus=bus, clock=clock, uow=uow, registry=registry,
+                                 catalog_ttl_s=settings.provided.catalog_cache_ttl_s, model_hub=model_hub,
+                                 hub_cache=hub_cache)
     circuit_breakers = providers.Container(
         BreakersArea, breaker_store=breaker_store, breakers=breakers, breaker_providers=breaker_providers,
         clock=clock, policy=breaker_policy, metrics=inference_metrics)
@@ -170,7 +182,8 @@ class Container(containers.DeclarativeContainer):
 
 
 AREAS = ("auth", "health", "users", "models", "circuit_breakers", "inference", "limits", "diagnostics", "coupons",
-         "credits", "accounts", "analytics", "chat_history", "incidents", "error_monitoring")
+         "credits", "accounts", "analytics", "chat_history", "incidents", "error_monitoring",
+         "request_monitoring")
 
 
 def build_container(settings: Settings) -> Container:

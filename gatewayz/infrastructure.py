@@ -18,10 +18,13 @@ from adapters.cache.settlements import WriteBehindSettlements
 from adapters.cache.write_behind import WriteBehindRequestLog
 from adapters.email.outbox import QueuedNotifier
 from adapters.email.transports import LogTransport, SmtpTransport
+from adapters.huggingface.hub import HuggingFaceHub
 from adapters.memory.attempts import MemoryAttemptLimiter
 from adapters.memory.breakers import MemoryBreakerStore
 from adapters.memory.bus import MemoryCacheBus
 from adapters.memory.holds import MemoryHoldStore
+from adapters.memory.hub_cache import MemoryHubCache
+from adapters.memory.result_cache import MemoryResultCache
 from adapters.postgres.engine import create_engine
 from adapters.postgres.health import DatabaseProbe
 from adapters.postgres.key_usage import PostgresKeyUsageStore
@@ -34,6 +37,8 @@ from adapters.redis.bus import RedisCacheBus
 from adapters.redis.client import create_redis
 from adapters.redis.health import RedisProbe
 from adapters.redis.holds import RedisHoldStore
+from adapters.redis.hub_cache import RedisHubCache
+from adapters.redis.result_cache import RedisResultCache
 from adapters.redis.settlements import RedisSettlementStream
 from adapters.system.passwords import Argon2Hasher
 from domain.breaker import BreakerPolicy
@@ -221,3 +226,22 @@ def attempts(client: aioredis.Redis | None, settings: Settings) -> RedisAttemptL
     if client is None:
         return MemoryAttemptLimiter()
     return RedisAttemptLimiter(client, settings.redis_prefix)
+
+
+def result_cache(client: aioredis.Redis | None, settings: Settings,
+                 clock: Clock) -> RedisResultCache | MemoryResultCache:
+    """Computed admin answers (issue 14): shared by every process with Redis, else this process's own."""
+    if client is None:
+        return MemoryResultCache(clock)
+    return RedisResultCache(client, settings.redis_prefix)  # the seed's key names after the prefix
+
+
+def hub_cache(client: aioredis.Redis | None, settings: Settings, clock: Clock) -> RedisHubCache | MemoryHubCache:
+    """Hugging Face metadata (issue 14): shared by every process with Redis, else this process's own."""
+    if client is None:
+        return MemoryHubCache(clock)
+    return RedisHubCache(client, settings.redis_prefix)
+
+
+def model_hub(settings: Settings) -> HuggingFaceHub:
+    return HuggingFaceHub(settings.hf_endpoint, settings.hug_api_key, timeout_s=settings.hf_timeout_s)

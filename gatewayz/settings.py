@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import msgspec
 
+from domain.admin import PROTECTED_EMAIL_DOMAINS
 from domain.limits import ANONYMOUS_LIMITS, DEFAULT_LIMITS, LimitConfig
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./gatewayz.db"
@@ -77,6 +78,11 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "gatewayz:"
     admin_api_key: str | None = None
+    protected_email_domains: tuple[str, ...] = PROTECTED_EMAIL_DOMAINS
+    catalog_cache_ttl_s: int = 1800
+    hf_endpoint: str | None = None  # None: huggingface_hub's default (huggingface.co)
+    hug_api_key: str | None = None
+    hf_timeout_s: float = 10.0
     admin_max_credit_grant: Decimal = Decimal(1000)
     admin_daily_grant_limit: Decimal = Decimal(5000)
     key_secret: str | None = None
@@ -119,6 +125,10 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             redis_prefix=env.get("REDIS_PREFIX", "gatewayz:"),
             admin_api_key=env.get("ADMIN_API_KEY") or None,
+            protected_email_domains=_list(env, "PROTECTED_EMAIL_DOMAINS") or PROTECTED_EMAIL_DOMAINS,
+            catalog_cache_ttl_s=int(env.get("CATALOG_CACHE_TTL") or 1800),
+            hf_endpoint=env.get("HF_ENDPOINT") or None, hug_api_key=env.get("HUG_API_KEY") or None,
+            hf_timeout_s=float(env.get("HF_TIMEOUT_SECONDS") or 10),
             admin_max_credit_grant=_decimal(env, "ADMIN_MAX_CREDIT_GRANT", "1000"),
             admin_daily_grant_limit=_decimal(env, "ADMIN_DAILY_GRANT_LIMIT", "5000"),
             key_secret=env.get("GATEWAYZ_KEY_SECRET") or None,

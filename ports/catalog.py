@@ -25,3 +25,17 @@ class CatalogSource(Protocol):
     def current(self) -> Catalog: ...
 
     async def refresh(self) -> Catalog: ...
+
+    def loaded_at(self) -> datetime | None:
+        """When this process's snapshot was last loaded (None: never)."""
+        ...
+
+    def version(self) -> str:
+        """A digest of the snapshot's content: every process holding the same catalog shows the same."""
+        ...
+
+
+class CatalogCacheMetrics(Protocol):
+    def count(self, operation: str, cache_layer: str, result: str) -> None:
+        """catalog_cache_operations_total{operation,cache_layer,result}."""
+        ...

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 
 import structlog
 
-from domain.catalog import EMPTY_CATALOG, Catalog
+from domain.catalog import EMPTY_CATALOG, Catalog, catalog_version
 from domain.invalidation import CATALOG_TOPIC
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository
@@ -24,6 +25,8 @@ class CachedCatalog:
         self._repository = repository
         self._snapshot: Catalog = EMPTY_CATALOG
         self._loaded = False
+        self._loaded_at: datetime | None = None
+        self._version = catalog_version(EMPTY_CATALOG)
         self._lock = asyncio.Lock()
         self._retry_s = retry_s
         self._retry: asyncio.Task[None] | None = None
@@ -46,7 +49,15 @@ class CachedCatalog:
                             kept_models=len(self._snapshot.models))
                 return self._snapshot
             self._loaded = True
+            self._loaded_at = datetime.now(UTC)
+            self._version = catalog_version(self._snapshot)
             return self._snapshot
+
+    def loaded_at(self) -> datetime | None:
+        return self._loaded_at
+
+    def version(self) -> str:
+        return self._version
 
     async def start(self) -> None:
         """The first load, awaited before the app serves; retried in the background if it fails."""

@@ -8,6 +8,7 @@ from dependency_injector import containers, providers
 from adapters.http.area import Area
 from adapters.http.bundles.credits import CreditsServices
 from adapters.http.controllers.admin_credits import AdminCreditsController
+from adapters.http.controllers.admin_ledger import AdminLedgerController
 from adapters.http.controllers.credits import CreditsController
 from adapters.http.controllers.user_balance import UserBalanceController
 from domain.credits import GrantPolicy
@@ -50,4 +51,4 @@ class CreditsArea(containers.DeclarativeContainer):
         search_transactions, summarize_credits, get_balance, list_own_transactions)
 
 
-HTTP = Area("credits", [AdminCreditsController, CreditsController, UserBalanceController])
+HTTP = Area("credits", [AdminCreditsController, AdminLedgerController, CreditsController, UserBalanceController])

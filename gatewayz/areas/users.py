@@ -6,9 +6,13 @@ from dependency_injector import containers, providers
 
 from adapters.http.area import Area
 from adapters.http.bundles.users import UsersServices
+from adapters.http.controllers.admin_directory import AdminDirectoryController
 from adapters.http.controllers.admin_users import AdminUsersController
+from domain.services.admin_directory import AdminDirectory
 from domain.services.create_user import CreateUser
+from domain.services.delete_domain_users import DeleteDomainUsers
 from domain.services.issue_api_key import IssueApiKey
+from domain.services.profile import DeleteAccount
 from domain.services.revoke_api_key import RevokeApiKey
 from domain.services.user_queries import CountUsers, ListUsers, ShowUser
 
@@ -19,6 +23,8 @@ class UsersArea(containers.DeclarativeContainer):
     ids = providers.Dependency()
     key_secret = providers.Dependency()
     bus = providers.Dependency()
+    admin_queries = providers.Dependency()
+    protected_email_domains = providers.Dependency()
 
     issue_api_key = providers.Singleton(IssueApiKey, uow, clock, ids, key_secret)
     create_user = providers.Singleton(CreateUser, uow, clock, issue_api_key)
@@ -26,7 +32,10 @@ class UsersArea(containers.DeclarativeContainer):
     count_users = providers.Singleton(CountUsers, uow)
     list_users = providers.Singleton(ListUsers, uow)
     show_user = providers.Singleton(ShowUser, uow)
-    bundle = providers.Singleton(UsersServices, count_users, list_users, show_user)
+    directory = providers.Singleton(AdminDirectory, admin_queries, clock, key_secret)
+    delete_domain_users = providers.Singleton(
+        DeleteDomainUsers, admin_queries, providers.Singleton(DeleteAccount, uow, clock, bus), protected_email_domains)
+    bundle = providers.Singleton(UsersServices, count_users, list_users, show_user, directory, delete_domain_users)
 
 
-HTTP = Area("users", [AdminUsersController])
+HTTP = Area("users", [AdminDirectoryController, AdminUsersController])

@@ -28,5 +28,7 @@ async def test_user_details_show_keys_without_plaintext_and_the_users_recent_act
         assert body["user"]["credits"] == 3 and body["user"]["email"] == "u@example.com"
         assert [k["last4"] for k in body["api_keys"]] == [key[-4:]] and key not in str(body)
         assert {e["event_type"] for e in body["recent_activity"]} == {"USER_CREATED", "API_KEY_CREATED"}
-        assert [t["transaction_type"] for t in body["recent_usage"]] == ["admin_credit"]
+        assert [t["transaction_type"] for t in body["recent_transactions"]] == ["admin_credit"]
+        assert body["recent_usage"] == []  # request rows (issue 14): none yet
+        assert "password_hash" not in body["user"] and body["user"]["registration_date"]
         assert (await r.client.get("/admin/users/999", headers=bearer(admin))).status_code == 404

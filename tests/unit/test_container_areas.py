@@ -15,7 +15,7 @@ from adapters.memory.store import MemoryStore
 from adapters.memory.uow import MemoryUnitOfWorkFactory
 from gatewayz.app import AREAS
 from gatewayz.container import AREAS as CONTAINER_AREAS
-from gatewayz.container import Container, build_container, find
+from gatewayz.container import Container, build_container, find, resolve
 from gatewayz.settings import Settings
 from tests.conftest import settings_env
 
@@ -36,7 +36,7 @@ async def test_a_root_port_override_reaches_every_area_that_uses_it(tmp_path: Pa
     container, store = memory_container(tmp_path)
     created = await container.users.create_user()(email="a@example.com", admin=False, credits=Decimal(3))
     assert created.api_key.startswith("gw_live_")
-    users = container.users.bundle()
+    users = await resolve(container.users.bundle)  # its admin queries read the engine (a resource)
     assert await users.count_users() == 1
     credits = container.credits.bundle()
     page = await credits.list_own_transactions(created.user.id, limit=10, offset=0)

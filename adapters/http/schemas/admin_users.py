@@ -83,10 +83,23 @@ def transaction_out(t: CreditTransaction) -> dict[str, Any]:
             "created_at": t.created_at}
 
 
+def user_details(u: User) -> dict[str, Any]:
+    """#1612: every column but the password hash (which never leaves the repository), money exact."""
+    found: dict[str, Any] = msgspec.to_builtins(u)
+    for field in ("subscription_allowance", "purchased_credits", "trial_credits"):
+        value = getattr(u, field)
+        found[field] = money(value) if value is not None else None
+    found["credits"] = money(u.balance)
+    found["role"] = u.role.value
+    found["registration_date"] = found.get("created_at")
+    return found
+
+
 class UserDetailsOut(msgspec.Struct, kw_only=True):
     status: str
-    user: UserOut
-    api_keys: list[ApiKeyOut]
-    recent_usage: list[dict[str, Any]]
+    user: dict[str, Any]
+    api_keys: list[dict[str, Any]]
+    recent_usage: list[dict[str, Any]]  # the last 10 request rows, newest first
+    recent_transactions: list[dict[str, Any]]  # the last 10 ledger rows (ours, beside the seed's fields)
     recent_activity: list[dict[str, Any]]
     timestamp: datetime

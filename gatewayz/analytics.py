@@ -13,7 +13,7 @@ from adapters.analytics.posthog import DEFAULT_HOST, posthog_sink
 from adapters.analytics.statsig import DEFAULT_URL, statsig_sink
 from adapters.cache.analytics_batcher import BatchingAnalytics
 from adapters.prometheus.analytics import PrometheusAnalyticsMetrics
-from gatewayz.settings import Settings, SettingsError, _float, _int
+from gatewayz.settings import Settings, SettingsError, env_float, env_int
 from ports.analytics import AnalyticsSink
 
 
@@ -36,11 +36,11 @@ class AnalyticsSettings:
             statsig_api_url=env.get("STATSIG_API_URL") or DEFAULT_URL,
             posthog_api_key=env.get("POSTHOG_API_KEY") or None,
             posthog_host=env.get("POSTHOG_HOST") or DEFAULT_HOST,
-            queue_size=_int(env, "ANALYTICS_QUEUE_SIZE", 10_000, minimum=1),
-            batch_size=_int(env, "ANALYTICS_BATCH_SIZE", 50, minimum=1),
-            interval_s=_float(env, "ANALYTICS_FLUSH_SECONDS", 1.0),
-            timeout_s=_float(env, "ANALYTICS_TIMEOUT_SECONDS", 5.0),
-            anonymous_per_minute=_int(env, "ANALYTICS_ANON_LIMIT", 60),
+            queue_size=env_int(env, "ANALYTICS_QUEUE_SIZE", 10_000, minimum=1),
+            batch_size=env_int(env, "ANALYTICS_BATCH_SIZE", 50, minimum=1),
+            interval_s=env_float(env, "ANALYTICS_FLUSH_SECONDS", 1.0),
+            timeout_s=env_float(env, "ANALYTICS_TIMEOUT_SECONDS", 5.0),
+            anonymous_per_minute=env_int(env, "ANALYTICS_ANON_LIMIT", 60),
         )
         for name, url in (("STATSIG_API_URL", made.statsig_api_url), ("POSTHOG_HOST", made.posthog_host)):
             if not url.startswith(("http://", "https://")):

@@ -44,7 +44,7 @@ from adapters.system.passwords import Argon2Hasher
 from domain.breaker import BreakerPolicy
 from domain.services.drain_settlements import DrainSettlements
 from domain.services.post_settlements import PostSettlements
-from gatewayz.settings import Settings, _float
+from gatewayz.settings import Settings, env_float
 from ports.breakers import BreakerStore
 from ports.bus import CacheBus
 from ports.catalog import CatalogRepository, CatalogSource
@@ -113,7 +113,7 @@ def catalog_providers(source: CatalogSource) -> Callable[[], list[str]]:
 async def key_usage(engine: AsyncEngine, settings: Settings) -> AsyncIterator[BufferedKeyUsage]:
     """Keys' `last_used_at`, written behind every KEY_USAGE_FLUSH_SECONDS and on shutdown."""
     usage = BufferedKeyUsage(PostgresKeyUsageStore(engine),
-                             interval_s=_float(settings.env, "KEY_USAGE_FLUSH_SECONDS", 60.0))
+                             interval_s=env_float(settings.env, "KEY_USAGE_FLUSH_SECONDS", 60.0))
     usage.start()
     try:
         yield usage

@@ -14,7 +14,7 @@ from adapters.memory.response_cache import MemoryResponseCache
 from adapters.prometheus.response_cache import PrometheusResponseCacheMetrics
 from adapters.redis.response_cache import RedisResponseCache
 from domain.services.response_caching import ResponseCaching
-from gatewayz.settings import Settings, _bool, _float, _int
+from gatewayz.settings import Settings, env_bool, env_float, env_int
 from ports.clock import Clock
 from ports.response_cache import ResponseCache
 
@@ -28,8 +28,8 @@ class ResponseCacheSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ResponseCacheSettings:
         name = "RESPONSE_CACHE_ENABLED" if env.get("RESPONSE_CACHE_ENABLED") else "BUTTER_DEV_ENABLED"  # seed alias
-        return cls(enabled=_bool(env, name, False), ttl_s=_float(env, "RESPONSE_CACHE_TTL", 3600.0),
-                   max_entries=_int(env, "RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1))
+        return cls(enabled=env_bool(env, name, False), ttl_s=env_float(env, "RESPONSE_CACHE_TTL", 3600.0),
+                   max_entries=env_int(env, "RESPONSE_CACHE_MAX_ENTRIES", 10_000, minimum=1))
 
 
 def response_cache_settings(settings: Settings) -> ResponseCacheSettings:

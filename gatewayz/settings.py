@@ -20,7 +20,7 @@ class SettingsError(ValueError):
     """A variable is set to something unusable; the message names it."""
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -31,7 +31,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -44,7 +44,7 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -136,18 +136,18 @@ class Settings:
             log_level=log_level,
             log_format=log_format,
             environment=env.get("APP_ENV", env.get("ENVIRONMENT", "development")),
-            key_cache_ttl_s=_float(env, "KEY_CACHE_TTL_SECONDS", 30.0),
-            db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
+            key_cache_ttl_s=env_float(env, "KEY_CACHE_TTL_SECONDS", 30.0),
+            db_pool_size=env_int(env, "DB_POOL_SIZE", 10, minimum=1),
             anonymous_allowed_models=_list(env, "ANONYMOUS_ALLOWED_MODELS"),
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             catalog_file=env.get("GATEWAYZ_CATALOG_FILE") or None,
             pricing_markup=_decimal(env, "PRICING_MARKUP", "1.0"),
-            hold_ttl_s=_float(env, "HOLD_TTL_SECONDS", 900.0),
-            settlement_claim_idle_s=_float(env, "SETTLEMENT_CLAIM_IDLE_SECONDS", 15.0),
-            settlement_sweep_s=_float(env, "SETTLEMENT_SWEEP_SECONDS", 5.0),
-            upstream_connect_timeout_s=_float(env, "UPSTREAM_CONNECT_TIMEOUT_S", 5.0),
-            upstream_read_timeout_s=_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
-            upstream_first_byte_timeout_s=_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
+            hold_ttl_s=env_float(env, "HOLD_TTL_SECONDS", 900.0),
+            settlement_claim_idle_s=env_float(env, "SETTLEMENT_CLAIM_IDLE_SECONDS", 15.0),
+            settlement_sweep_s=env_float(env, "SETTLEMENT_SWEEP_SECONDS", 5.0),
+            upstream_connect_timeout_s=env_float(env, "UPSTREAM_CONNECT_TIMEOUT_S", 5.0),
+            upstream_read_timeout_s=env_float(env, "UPSTREAM_READ_TIMEOUT_S", 120.0),
+            upstream_first_byte_timeout_s=env_float(env, "UPSTREAM_FIRST_BYTE_TIMEOUT_S", 60.0),
             admission=AdmissionSettings.from_env(env),
             monitoring=MonitoringSettings.from_env(env),
             accounts=AccountSettings.from_env(env, embedded=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
@@ -161,7 +161,7 @@ class Settings:
 
 def _limit(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     """A rate limit: unset keeps the default, 0 turns the scope off."""
-    value = _int(env, name, default if default is not None else 0)
+    value = env_int(env, name, default if default is not None else 0)
     return value or None
 
 
@@ -189,20 +189,20 @@ class AdmissionSettings:
         anonymous = msgspec.structs.replace(
             anon, requests_per_minute=_limit(env, "ANONYMOUS_RATE_LIMIT_PER_MINUTE", anon.requests_per_minute),
             requests_per_day=_limit(env, "ANONYMOUS_RATE_LIMIT_PER_DAY", anon.requests_per_day))
-        lease_ttl = _float(env, "RATE_LIMIT_LEASE_TTL_SECONDS", 300.0)
-        timeout = _float(env, "RATE_LIMIT_REDIS_TIMEOUT_SECONDS", 0.5)
+        lease_ttl = env_float(env, "RATE_LIMIT_LEASE_TTL_SECONDS", 300.0)
+        timeout = env_float(env, "RATE_LIMIT_REDIS_TIMEOUT_SECONDS", 0.5)
         if lease_ttl <= 0 or timeout <= 0:
             raise SettingsError("RATE_LIMIT_LEASE_TTL_SECONDS and RATE_LIMIT_REDIS_TIMEOUT_SECONDS must be > 0")
         return cls(
             limits=limits, anonymous_limits=anonymous,
-            fail_closed=_bool(env, "RATE_LIMIT_FAIL_CLOSED", False),
+            fail_closed=env_bool(env, "RATE_LIMIT_FAIL_CLOSED", False),
             lease_ttl_s=lease_ttl, redis_timeout_s=timeout,
-            config_cache_ttl_s=_float(env, "RATE_LIMIT_CONFIG_CACHE_TTL_SECONDS", 60.0),
-            default_output_tokens=_int(env, "RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024),
+            config_cache_ttl_s=env_float(env, "RATE_LIMIT_CONFIG_CACHE_TTL_SECONDS", 60.0),
+            default_output_tokens=env_int(env, "RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024),
             anonymous_ip_salt=env.get("ANONYMOUS_IP_SALT") or None,
-            concurrency_limit=_int(env, "CONCURRENCY_LIMIT", 200),
-            concurrency_queue_size=_int(env, "CONCURRENCY_QUEUE_SIZE", 500),
-            concurrency_queue_timeout_s=_float(env, "CONCURRENCY_QUEUE_TIMEOUT", 10.0),
+            concurrency_limit=env_int(env, "CONCURRENCY_LIMIT", 200),
+            concurrency_queue_size=env_int(env, "CONCURRENCY_QUEUE_SIZE", 500),
+            concurrency_queue_timeout_s=env_float(env, "CONCURRENCY_QUEUE_TIMEOUT", 10.0),
         )
 
 
@@ -242,25 +242,25 @@ class MonitoringSettings:
     def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
         url = env.get("LOKI_QUERY_URL") or None
         return cls(
-            enabled=_bool(env, "MONITORING_ENABLED", True),
+            enabled=env_bool(env, "MONITORING_ENABLED", True),
             environment=env.get("GATEWAYZ_ENVIRONMENT") or "development",
-            incident_check_interval_s=_float(env, "INCIDENT_CHECK_INTERVAL", 30.0) or 30.0,
-            incident_open_after=_int(env, "INCIDENT_OPEN_AFTER", 3, minimum=1),
-            incident_resolve_after=_int(env, "INCIDENT_RESOLVE_AFTER", 3, minimum=1),
-            capture_interval_s=_float(env, "INCIDENT_CAPTURE_INTERVAL", 15.0) or 15.0,
-            loki_enabled=_bool(env, "LOKI_ENABLED", url is not None),
+            incident_check_interval_s=env_float(env, "INCIDENT_CHECK_INTERVAL", 30.0) or 30.0,
+            incident_open_after=env_int(env, "INCIDENT_OPEN_AFTER", 3, minimum=1),
+            incident_resolve_after=env_int(env, "INCIDENT_RESOLVE_AFTER", 3, minimum=1),
+            capture_interval_s=env_float(env, "INCIDENT_CAPTURE_INTERVAL", 15.0) or 15.0,
+            loki_enabled=env_bool(env, "LOKI_ENABLED", url is not None),
             loki_query_url=url,
             loki_username=env.get("GRAFANA_LOKI_USERNAME") or None,
             loki_api_key=env.get("GRAFANA_LOKI_API_KEY") or None,
             loki_tenant_id=env.get("LOKI_TENANT_ID") or None,
-            loki_max_entries_per_query=_int(env, "LOKI_MAX_ENTRIES_PER_QUERY", 5000, minimum=1),
-            loki_timeout_s=_float(env, "LOKI_TIMEOUT_SECONDS", 30.0) or 30.0,
+            loki_max_entries_per_query=env_int(env, "LOKI_MAX_ENTRIES_PER_QUERY", 5000, minimum=1),
+            loki_timeout_s=env_float(env, "LOKI_TIMEOUT_SECONDS", 30.0) or 30.0,
             loki_incident_query=env.get("LOKI_INCIDENT_QUERY") or '{app="gatewayz-api"}',
             loki_error_query=env.get("LOKI_ERROR_QUERY") or '{level="ERROR"}',
             alert_emails=_list(env, "ALERT_EMAILS"),
-            error_monitor_autostart=_bool(env, "ERROR_MONITOR_AUTOSTART", False),
-            error_monitor_auto_fix=_bool(env, "ERROR_MONITOR_AUTO_FIX", False),
-            error_monitor_max_fixes_per_hour=_int(env, "ERROR_MONITOR_MAX_FIXES_PER_HOUR", 10),
+            error_monitor_autostart=env_bool(env, "ERROR_MONITOR_AUTOSTART", False),
+            error_monitor_auto_fix=env_bool(env, "ERROR_MONITOR_AUTO_FIX", False),
+            error_monitor_max_fixes_per_hour=env_int(env, "ERROR_MONITOR_MAX_FIXES_PER_HOUR", 10),
             error_monitor_allowed_paths=_list(env, "ERROR_MONITOR_ALLOWED_PATHS")
             or ("adapters/", "domain/", "ports/", "gatewayz/"),
             anthropic_api_key=env.get("ANTHROPIC_API_KEY") or None,
@@ -331,25 +331,25 @@ class AccountSettings:
             privy_jwks_url=env.get("PRIVY_JWKS_URL") or None,
             blocked_email_domains=_list(env, "BLOCKED_EMAIL_DOMAINS"),
             new_user_credits=_decimal(env, "NEW_USER_CREDITS", "5.00"),
-            trial_duration_days=_int(env, "TRIAL_DURATION_DAYS", 3),
-            login_key_ttl_days=_int(env, "LOGIN_KEY_TTL_DAYS", 30, minimum=1),
-            login_keys_per_user=_int(env, "LOGIN_KEYS_PER_USER", 5, minimum=1),
-            max_keys_per_user=_int(env, "MAX_KEYS_PER_USER", 25, minimum=1),
-            password_reset_token_ttl_s=_int(env, "PASSWORD_RESET_TOKEN_TTL", 3600, minimum=60),
+            trial_duration_days=env_int(env, "TRIAL_DURATION_DAYS", 3),
+            login_key_ttl_days=env_int(env, "LOGIN_KEY_TTL_DAYS", 30, minimum=1),
+            login_keys_per_user=env_int(env, "LOGIN_KEYS_PER_USER", 5, minimum=1),
+            max_keys_per_user=env_int(env, "MAX_KEYS_PER_USER", 25, minimum=1),
+            password_reset_token_ttl_s=env_int(env, "PASSWORD_RESET_TOKEN_TTL", 3600, minimum=60),
             public_app_url=(env.get("PUBLIC_APP_URL") or "http://localhost:3000").rstrip("/"),
             login_limit=_rate(env, "AUTH_LOGIN_LIMIT", "10/900"),
             register_limit=_rate(env, "AUTH_REGISTER_LIMIT", "3/3600"),
             password_reset_limit=_rate(env, "AUTH_PASSWORD_RESET_LIMIT", "3/3600"),
             failed_logins_per_email=_rate(env, "AUTH_FAILED_LOGINS_PER_EMAIL", "10/3600"),
             resets_per_email=_rate(env, "AUTH_RESETS_PER_EMAIL", "3/3600"),
-            argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
-            argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
-            argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4, minimum=1),
+            argon2_time_cost=env_int(env, "ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=env_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+            argon2_parallelism=env_int(env, "ARGON2_PARALLELISM", 4, minimum=1),
             notifier=notifier,
             smtp_host=env.get("SMTP_HOST") or None,
-            smtp_port=_int(env, "SMTP_PORT", 587, minimum=1),
+            smtp_port=env_int(env, "SMTP_PORT", 587, minimum=1),
             smtp_username=env.get("SMTP_USERNAME") or None,
             smtp_password=env.get("SMTP_PASSWORD") or None,
-            smtp_starttls=_bool(env, "SMTP_STARTTLS", True),
+            smtp_starttls=env_bool(env, "SMTP_STARTTLS", True),
             email_from=env.get("EMAIL_FROM") or "Gatewayz <noreply@gatewayz.local>",
         )

@@ -52,10 +52,6 @@ class BatchingAnalytics:
         self._shutdown_timeout = shutdown_timeout_s
         self._stopping = False
 
-    @property
-    def sinks(self) -> list[str]:
-        return [lane.sink.name for lane in self._lanes]
-
     def pending(self) -> int:
         return sum(len(lane.queue) for lane in self._lanes)
 
@@ -99,12 +95,6 @@ class BatchingAnalytics:
                 self._metrics.events(lane.sink.name, "dropped", len(lane.queue), reason="shutdown")
                 log.warning("analytics_events_lost_at_shutdown", sink=lane.sink.name, events=len(lane.queue))
                 lane.queue.clear()
-
-    async def flush(self) -> None:
-        """Send everything queued now (tests, and a graceful stop)."""
-        for lane in self._lanes:
-            while lane.queue:
-                await self._send(lane, self._take(lane))
 
     async def _run(self, lane: _Lane) -> None:
         while True:

@@ -37,6 +37,8 @@ from adapters.http.schemas.chat_history import (
     SessionOut,
     SessionsOut,
     UpdateSessionIn,
+    feedback_list_out,
+    sessions_out,
 )
 from domain.api_keys import Principal
 from domain.chat_history import METADATA_MAX_BYTES, FeedbackFilter, NewFeedback
@@ -77,7 +79,7 @@ class ChatHistoryController(Controller):
     @get("/sessions", operation_id="chat_sessions_list")
     async def list_sessions(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                             limit: Limit100 = 20, offset: Offset = 0) -> SessionsOut:
-        return SessionsOut.of(await chat_history_services.list_chat_sessions(_user_id(request), limit=limit,
+        return sessions_out(await chat_history_services.list_chat_sessions(_user_id(request), limit=limit,
                                                                              offset=offset))
 
     @get("/sessions/{session_id:str}", operation_id="chat_sessions_show", responses=SESSION_404)
@@ -124,7 +126,7 @@ class ChatHistoryController(Controller):
     async def search(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                      data: JSONBody[SearchIn]) -> SessionsOut:
         limit = data.limit if data.limit is not None else 20
-        return SessionsOut.of(await chat_history_services.search_chat_sessions(_user_id(request), data.query,
+        return sessions_out(await chat_history_services.search_chat_sessions(_user_id(request), data.query,
                                                                                limit=limit))
 
     @get("/stats", operation_id="chat_stats")
@@ -154,7 +156,7 @@ class ChatHistoryController(Controller):
         rows = await chat_history_services.list_feedback(
             _user_id(request), FeedbackFilter(feedback_type=feedback_type, session_id=session_id, model=model),
             limit=limit, offset=offset)
-        return FeedbackListOut.of(rows)
+        return feedback_list_out(rows)
 
     @get("/feedback/stats", operation_id="chat_feedback_stats")
     async def feedback_stats(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
@@ -165,7 +167,7 @@ class ChatHistoryController(Controller):
     @get("/sessions/{session_id:str}/feedback", operation_id="chat_session_feedback", responses=SESSION_404)
     async def session_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,
                                session_id: RowId) -> FeedbackListOut:
-        return FeedbackListOut.of(await chat_history_services.list_session_feedback(_user_id(request), session_id))
+        return feedback_list_out(await chat_history_services.list_session_feedback(_user_id(request), session_id))
 
     @put("/feedback/{feedback_id:str}", operation_id="chat_feedback_update", responses=FEEDBACK_404)
     async def update_feedback(self, request: Request[Any, Any, Any], chat_history_services: ChatHistoryBundle,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from adapters.http.params import INT_MAX, RowIdField
+from adapters.http.schemas.envelope import Envelope, envelope
 from domain.chat_history import (
     BATCH_MAX,
     COMMENT_MAX,
@@ -137,16 +138,11 @@ class SessionOut(msgspec.Struct, kw_only=True):
     message: str
 
 
-class SessionsOut(msgspec.Struct, kw_only=True):
-    success: bool
-    data: list[ChatSessionOut]
-    count: int
-    message: str
+SessionsOut = Envelope[list[ChatSessionOut]]
 
-    @classmethod
-    def of(cls, sessions: list[ChatSession]) -> SessionsOut:
-        return cls(success=True, data=[ChatSessionOut.of(s) for s in sessions], count=len(sessions),
-                   message=f"Found {len(sessions)} sessions")
+
+def sessions_out(sessions: list[ChatSession]) -> SessionsOut:
+    return envelope([ChatSessionOut.of(s) for s in sessions], f"Found {len(sessions)} sessions")
 
 
 class DoneOut(msgspec.Struct, kw_only=True):
@@ -234,16 +230,11 @@ class FeedbackOut(msgspec.Struct, kw_only=True):
     message: str
 
 
-class FeedbackListOut(msgspec.Struct, kw_only=True):
-    success: bool
-    data: list[MessageFeedbackOut]
-    count: int
-    message: str
+FeedbackListOut = Envelope[list[MessageFeedbackOut]]
 
-    @classmethod
-    def of(cls, rows: list[MessageFeedback]) -> FeedbackListOut:
-        return cls(success=True, data=[MessageFeedbackOut.of(f) for f in rows], count=len(rows),
-                   message=f"Found {len(rows)} feedback entries")
+
+def feedback_list_out(rows: list[MessageFeedback]) -> FeedbackListOut:
+    return envelope([MessageFeedbackOut.of(f) for f in rows], f"Found {len(rows)} feedback entries")
 
 
 class ModelFeedbackCounts(msgspec.Struct, kw_only=True):
